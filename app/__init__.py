@@ -1,0 +1,25 @@
+"""The VeiligheidsTeam workflow product: Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import Settings
+
+
+def create_app(settings: Settings | None = None, service=None) -> Flask:
+    from .service import Service
+    from .web import register
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.extensions["vht_settings"] = settings
+    app.extensions["vht_service"] = service or Service(
+        settings.database_url, settings.processes_dir, settings.forms_dir
+    )
+    register(app)
+    return app
+
+
+def service_of(app: Flask):
+    return app.extensions["vht_service"]

@@ -1,0 +1,304 @@
+"""`vht`: the command line of the product (runs inside the Flask app, uses the service layer)."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.engine.clock import TZ
+from app.service import ServiceError
+
+
+def _service():
+    return current_app.extensions["vht_service"]
+
+
+def _json_arg(value: str | None, option: str) -> dict:
+    if value is None:
+        return {}
+    if value.startswith("@"):
+        try:
+            value = Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{option}: kan {value[1:]} niet lezen ({exc.strerror})") from None
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{option} is geen geldige JSON: {exc.msg} (positie {exc.pos})") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{option} moet een JSON-object zijn, bijvoorbeeld '{{\"veld\": \"waarde\"}}'")
+    return data
+
+
+class VhtGroup(FlaskGroup):
+    """Turns the service layer's errors into one clear line and a non-zero exit."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            message = exc.message
+            fields = exc.details.get("velden")
+            if fields:
+                message += " " + "; ".join(f"{k}: {_flat(v)}" for k, v in fields.items())
+            click.echo(f"fout: {message}", err=True)
+            sys.exit(1)
+
+
+def _flat(value) -> str:
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _local(moment: datetime | None) -> str | None:
+    return moment.astimezone(TZ).isoformat(timespec="minutes") if moment else None
+
+
+def task_json(task) -> dict:
+    return {
+        "id": task.id,
+        "case_id": task.case_id,
+        "process_id": task.process_id,
+        "task": task.bpmn_id,
+        "name": task.name,
+        "role": task.role,
+        "assignee": task.assignee,
+        "due": task.due_at.astimezone(TZ).date().isoformat() if task.due_at else None,
+        "due_at": _local(task.due_at),
+        "state": task.state,
+        "form_key": task.form_key,
+        "created_at": _local(task.created_at),
+    }
+
+
+def event_json(event) -> dict:
+    return {
+        "seq": event.seq,
+        "at": _local(event.at),
+        "type": event.type,
+        "actor": event.actor,
+        "actor_type": event.actor_type,
+        "instance_id": event.instance_id,
+        "task": event.task_bpmn_id,
+        "task_id": event.human_task_id,
+        "data": event.data,
+        "hash": event.hash,
+    }
+
+
+def case_json(case) -> dict:
+    return {
+        "id": case.id,
+        "referentie": case.referentie,
+        "gemeente": case.gemeente,
+        "inbrenger": case.inbrenger,
+        "jeugdige_initialen": case.jeugdige_initialen,
+        "maatregel": case.maatregel,
+        "einde_maatregel": case.einde_maatregel.isoformat() if case.einde_maatregel else None,
+        "status": case.status,
+        "instances": [
+            {"id": i.id, "process_id": i.process_id, "status": i.status, "eindstatus": i.eindstatus,
+             "next_timer_at": _local(i.next_timer_at), "waiting_messages": i.waiting_messages}
+            for i in case.instances
+        ],
+    }
+
+
+def _emit(rows: list[dict], as_json: bool, line) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+    elif not rows:
+        click.echo("(geen)")
+    else:
+        for row in rows:
+            click.echo(line(row))
+
+
+@click.group(cls=VhtGroup, create_app=create_app, add_version_option=False, load_dotenv=False,
+             help="VeiligheidsTeam werkwijze: procedures uitvoeren vanaf de opdrachtregel.\n\n"
+                  "Database: DATABASE_URL (standaard een SQLite-bestand in instance/).")
+def main():
+    pass
+
+
+@main.command("init-db")
+@with_appcontext
+def init_db():
+    """Maak de database aan of breng haar naar het nieuwste schema (Alembic)."""
+    _service().init_db()
+    click.echo("database bijgewerkt")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def deploy(path):
+    """Neem de diagrammen in PATH (standaard processes/) in gebruik; alleen gewijzigde krijgen een nieuwe versie."""
+    for item in _service().deploy(path):
+        state = "nieuwe versie" if item.new else "ongewijzigd"
+        click.echo(f"{item.process_id:32} v{item.version:<3} {state:14} {item.file_name}")
+
+
+@main.command()
+@click.argument("process_id")
+@click.option("--data", "data", help="casusgegevens als JSON (of @bestand.json)")
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="gebruikersnaam van wie de casus start")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def start(process_id, data, actor, as_json):
+    """Start procedure PROCESS_ID voor een nieuwe casus."""
+    case = _service().start_case(process_id, _json_arg(data, "--data"), actor)
+    case = _service().case(case.id)
+    if as_json:
+        click.echo(json.dumps(case_json(case), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"casus {case.id} ({case.referentie}) gestart met {process_id}")
+        for task in _service().tasks(case_id=case.id):
+            click.echo(f"  taak {task.id}: {task.name} [{task.role}]")
+
+
+@main.command("tasks")
+@click.option("--case", "case_id", type=int, help="alleen taken van deze casus")
+@click.option("--role", help="alleen taken voor deze rol")
+@click.option("--assignee", help="alleen taken toegewezen aan deze gebruiker")
+@click.option("--state", default="open", show_default=True,
+              type=click.Choice(["open", "completed", "cancelled", "all"]), help="status van de taken")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def list_tasks(case_id, role, assignee, state, as_json):
+    """Toon taken (standaard de open taken), de vroegste deadline eerst."""
+    rows = [task_json(t) for t in _service().tasks(
+        case_id=case_id, role=role, assignee=assignee, state=None if state == "all" else state)]
+    _emit(rows, as_json, lambda r: f"{r['id']:>6}  casus {r['case_id']:<5} {r['role'] or '-':16} "
+                                   f"{r['due'] or '-':10}  {r['assignee'] or '-':14} {r['name']}")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--data", "data", help="formuliergegevens als JSON (of @bestand.json)")
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="gebruikersnaam van wie de taak afrondt")
+@with_appcontext
+def complete(task_id, data, actor):
+    """Rond taak TASK_ID af met de gegevens van haar formulier."""
+    task = _service().complete_task(task_id, _json_arg(data, "--data"), actor)
+    click.echo(f"taak {task.id} ({task.name}) afgerond")
+    for nxt in _service().tasks(case_id=task.case_id):
+        click.echo(f"  open: taak {nxt.id}: {nxt.name} [{nxt.role}]")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--as", "actor", envvar="VHT_USER", required=True)
+@with_appcontext
+def claim(task_id, actor):
+    """Neem taak TASK_ID op je naam."""
+    _service().claim(task_id, actor)
+    click.echo(f"taak {task_id} is toegewezen aan {actor}")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--as", "actor", envvar="VHT_USER", required=True)
+@with_appcontext
+def unclaim(task_id, actor):
+    """Geef taak TASK_ID vrij voor de rol."""
+    _service().unclaim(task_id, actor)
+    click.echo(f"taak {task_id} is vrijgegeven")
+
+
+@main.command()
+@click.argument("case_id", type=int)
+@click.argument("name")
+@click.option("--data", "data", help="inhoud van het bericht als JSON (of @bestand.json)")
+@click.option("--as", "actor", envvar="VHT_USER", required=True)
+@with_appcontext
+def message(case_id, name, data, actor):
+    """Lever bericht NAME af bij casus CASE_ID (bijv. reactie_ouders_ontvangen)."""
+    _service().deliver_message(case_id, name, _json_arg(data, "--data"), actor)
+    click.echo(f"bericht '{name}' afgeleverd bij casus {case_id}")
+
+
+@main.command("run-timers")
+@click.option("--now", "now", help="ISO-tijdstip om als 'nu' te gebruiken (standaard de klok)")
+@with_appcontext
+def run_timers(now):
+    """Laat alle timers afgaan die op NOW verlopen zijn."""
+    moment = None
+    if now:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            raise click.ClickException(f"--now is geen ISO-tijdstip: {now!r} (bijv. 2026-05-01T09:00)") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=TZ)
+    results = _service().fire_due_timers(moment)
+    for result in results:
+        if result.error:
+            click.echo(f"instantie {result.instance_id}: fout: {result.error}", err=True)
+        else:
+            names = ", ".join(s["name"] or s["bpmn_id"] for s in result.fired) or "-"
+            click.echo(f"casus {result.case_id} instantie {result.instance_id}: {names}")
+    click.echo(f"{sum(1 for r in results if not r.error)} instantie(s) bijgewerkt")
+    if any(r.error for r in results):
+        sys.exit(1)
+
+
+@main.command("cases")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def list_cases(as_json):
+    """Toon de casussen."""
+    rows = [case_json(c) for c in _service().cases()]
+    _emit(rows, as_json, lambda r: f"{r['id']:>5}  {r['referentie']:16} {r['gemeente'] or '-':16} "
+                                   f"{r['status']:10} {', '.join(i['process_id'] for i in r['instances'])}")
+
+
+@main.command()
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def history(case_id, as_json):
+    """Toon de geschiedenis van casus CASE_ID: wie deed wat, wanneer."""
+    rows = [event_json(e) for e in _service().case_history(case_id)]
+    _emit(rows, as_json, lambda r: f"{r['seq']:>4}  {r['at']}  {r['actor']:14} {r['type']:18} {r['task'] or ''}")
+
+
+@main.command()
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def replay(case_id, as_json):
+    """Voer casus CASE_ID opnieuw uit uit haar geschiedenis en vergelijk met de opgeslagen toestand."""
+    report = _service().replay_case(case_id)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else str(report))
+    if not report.identical:
+        sys.exit(1)
+
+
+@main.command("versions")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def versions(as_json):
+    """Toon de procesversies in gebruik."""
+    rows = [{"process_id": v.process_id, "version": v.version, "file": v.file_name, "sha256": v.sha256,
+             "deployed_at": _local(v.deployed_at)} for v in _service().process_versions()]
+    _emit(rows, as_json, lambda r: f"{r['process_id']:32} v{r['version']:<3} {r['deployed_at']}  {r['sha256'][:12]}")
+
+
+@main.command()
+@with_appcontext
+def demo():
+    """Laad demogebruikers en democasussen (alleen als ze er nog niet zijn)."""
+    from app.demo import load_demo
+
+    for line in load_demo(_service()):
+        click.echo(line)

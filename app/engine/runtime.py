@@ -1,0 +1,260 @@
+"""One running procedure, as the service layer sees it.
+
+`Runtime` holds what is shared (script engine, serializer); `Run` wraps one BpmnWorkflow and
+speaks in plain values: ready user tasks with their role, form and deadline; the next timer;
+the messages it waits for; and a fingerprint of its state for the auditor's replay. Nothing in
+here knows about the database.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import clock
+from .expressions import ExpressieFout
+from .prune import prune
+from .serializer import serializer
+
+
+class EngineError(Exception):
+    """A process could not go on (a condition failed, a message nobody waits for, ...)."""
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    spiff_id: str
+    bpmn_id: str
+    name: str
+    process_id: str
+    lane: str | None
+    role: str | None
+    form_key: str | None
+    assignee: str | None
+    due_at: datetime | None
+    documentation: str | None
+
+
+@dataclass
+class StepLog:
+    """What the engine did by itself during one action (gateways, timers, messages, ends)."""
+
+    steps: list[dict] = field(default_factory=list)
+
+    def record(self, task) -> None:
+        spec = task.task_spec
+        self.steps.append(
+            {
+                "bpmn_id": spec.bpmn_id,
+                "name": spec.bpmn_name,
+                "process_id": task.workflow.spec.name,
+                "type": type(spec).__name__,
+            }
+        )
+
+
+def _to_utc(value) -> datetime | None:
+    """A due date from an expression: a date means the end of that day in Europe/Amsterdam."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=clock.TZ)
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(23, 59, 59), clock.TZ)
+    else:
+        raise ExpressieFout(f"Een deadline moet een datum zijn, niet {value!r}")
+    return moment.astimezone(timezone.utc)
+
+
+class Run:
+    def __init__(self, runtime: "Runtime", workflow: BpmnWorkflow):
+        self.runtime = runtime
+        self.wf = workflow
+
+    # --- acting -------------------------------------------------------------------------
+
+    def advance(self) -> StepLog:
+        """Run every automatic step (and due timers) until the process waits again."""
+        log = StepLog()
+        try:
+            self.wf.refresh_timers()
+            self.wf.do_engine_steps(did_complete_task=log.record)
+        except (SpiffWorkflowException, ExpressieFout) as exc:
+            raise EngineError(_describe(exc)) from exc
+        prune(self.wf)
+        return log
+
+    def complete(self, spiff_id: str, data: dict) -> StepLog:
+        task = self.wf.get_task_from_id(UUID(spiff_id))
+        if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTaskMixin):
+            raise EngineError("Deze taak staat niet (meer) open in het proces.")
+        task.data.update(data)
+        try:
+            task.run()
+        except (SpiffWorkflowException, ExpressieFout) as exc:
+            raise EngineError(_describe(exc)) from exc
+        return self.advance()
+
+    def deliver(self, message_name: str, payload: dict) -> StepLog:
+        for waiting in self.wf.event_manager.tasks.values():
+            definition = waiting.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition) and definition.name == message_name:
+                self.wf.send_event(BpmnEvent(definition, payload=payload))
+                return self.advance()
+        raise EngineError(f"Het proces wacht niet op het bericht '{message_name}'.")
+
+    def outgoing(self) -> list[dict]:
+        """Messages and escalations the process threw that nothing inside it caught."""
+        result = []
+        for event in self.wf.get_events():
+            definition = event.event_definition
+            result.append(
+                {
+                    "kind": type(definition).__name__.replace("EventDefinition", "").lower(),
+                    "name": getattr(definition, "name", None) or getattr(definition, "code", None),
+                    "code": getattr(definition, "code", None),
+                }
+            )
+        return result
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def completed(self) -> bool:
+        return self.wf.is_completed()
+
+    def ready_user_tasks(self) -> list[UserTaskInfo]:
+        tasks = self.wf.get_tasks(state=TaskState.READY, manual=True)
+        return [self._info(t) for t in tasks]
+
+    def _info(self, task) -> UserTaskInfo:
+        spec = task.task_spec
+        ext = spec.extensions or {}
+        groups = ext.get("candidateGroups") or []
+        return UserTaskInfo(
+            spiff_id=str(task.id),
+            bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            process_id=task.workflow.spec.name,
+            lane=spec.lane,
+            role=groups[0] if groups else None,
+            form_key=ext.get("formKey") or (spec.form.key if getattr(spec, "form", None) else None),
+            assignee=self._evaluate(task, ext.get("assignee")),
+            due_at=_to_utc(self._evaluate(task, ext.get("dueDate"))),
+            documentation=spec.documentation,
+        )
+
+    def _evaluate(self, task, expression):
+        if not expression:
+            return None
+        try:
+            return self.runtime.script_engine.evaluate(task, expression)
+        except (SpiffWorkflowException, ExpressieFout) as exc:
+            raise EngineError(f"Taak '{task.task_spec.bpmn_name}': {_describe(exc)}") from exc
+
+    def next_timer_at(self) -> datetime | None:
+        due = []
+        for task in self.wf.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict):
+                value = value.get("next")
+            if value:
+                due.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
+        return min(due) if due else None
+
+    def waiting_messages(self) -> list[str]:
+        names = set()
+        for task in self.wf.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition):
+                names.add(definition.name)
+        return sorted(names)
+
+    def end_state(self) -> str | None:
+        """The `Eind_<eindstatus>` end event the top-level process reached, if it ended."""
+        if not self.completed:
+            return None
+        ends = [
+            t for t in self.wf.tasks.values()
+            if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent)
+            # Escalation ends of soft deadlines are signals, not the outcome.
+            and type(t.task_spec.event_definition).__name__ == "NoneEventDefinition"
+        ]
+        for task in ends:
+            bpmn_id = task.task_spec.bpmn_id or ""
+            if bpmn_id.startswith("Eind_"):
+                return bpmn_id[len("Eind_"):]
+        return None
+
+    @property
+    def data(self) -> dict:
+        return self.wf.data if self.completed else self.wf.task_tree.data
+
+    def dump(self) -> str:
+        return serializer().dump(self.wf)
+
+    def fingerprint(self) -> str:
+        """A digest of what matters in the state, independent of random task ids and wall time."""
+        parts = []
+        for wf in (self.wf, *self.wf.subprocesses.values()):
+            for task in wf.tasks.values():
+                if task.has_state(TaskState.FINISHED_MASK):
+                    continue
+                parts.append(
+                    [
+                        wf.spec.name,
+                        task.task_spec.name,
+                        task.state,
+                        json.dumps(task.data, sort_keys=True, default=str),
+                        json.dumps(task.internal_data.get("event_value"), sort_keys=True, default=str),
+                    ]
+                )
+        parts.sort()
+        payload = json.dumps(
+            {"completed": self.completed, "data": self.wf.data, "tasks": parts}, sort_keys=True, default=str
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ExpressieFout):
+        return str(exc)
+    inner = exc.__cause__
+    if isinstance(inner, ExpressieFout):
+        return str(inner)
+    task = getattr(exc, "task", None)
+    where = f" (bij '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}')" if task is not None else ""
+    message = getattr(exc, "error", None) or str(exc)
+    return f"{message}{where}"
+
+
+class Runtime:
+    def __init__(self, script_engine):
+        self.script_engine = script_engine
+
+    def start(self, spec, subprocess_specs, data: dict[str, Any]) -> tuple[Run, StepLog]:
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        wf.task_tree.data.update(data)
+        run = Run(self, wf)
+        return run, run.advance()
+
+    def load(self, state: str, spec, subprocess_specs) -> Run:
+        wf = serializer().load(state, spec, subprocess_specs)
+        wf.script_engine = self.script_engine
+        return Run(self, wf)

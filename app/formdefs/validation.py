@@ -1,0 +1,221 @@
+"""Submitted data checked against a form, with marshmallow, in Dutch.
+
+Only declared fields get through (task data is the namespace the gateways read), values get
+their declared type, and a field hidden by `show_if` may not be sent. Dates and datetimes are
+stored as ISO text so the case data stays plain JSON.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate as mm_validate
+
+from app.engine.clock import TZ
+
+from .definition import FormDefinition, FormField
+
+MESSAGES = {
+    "required": "Dit veld is verplicht.",
+    "null": "Dit veld mag niet leeg zijn.",
+}
+UNKNOWN = "Onbekend veld: dit formulier kent dit veld niet."
+HIDDEN = "Dit veld hoort niet bij uw antwoorden: het wordt alleen gevraagd als '{label}' {condition}."
+
+
+class FormValidationError(ValueError):
+    """Per-field Dutch messages: {"veld": ["bericht"], "lijst": {0: {"veld": [...]}}}."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {_flatten(v)}" for k, v in errors.items()))
+
+
+def _flatten(value) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
+    return str(value)
+
+
+class _Text(fields.String):
+    def __init__(self, max_length: int, **kwargs):
+        super().__init__(validate=mm_validate.Length(max=max_length, error="Maximaal {max} tekens."), **kwargs)
+        self.error_messages["invalid"] = "Vul tekst in."
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        return text
+
+
+class _Date(fields.Date):
+    default_error_messages = {"invalid": "Vul een geldige datum in (JJJJ-MM-DD)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+
+class _DateTime(fields.Field):
+    """`YYYY-MM-DDTHH:MM` as typed in a form (local time), or a full ISO datetime with offset."""
+
+    default_error_messages = {"invalid": "Vul een geldige datum en tijd in (JJJJ-MM-DDTUU:MM)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=TZ)
+        return moment.astimezone(TZ).isoformat(timespec="minutes")
+
+
+class _Number(fields.Float):
+    default_error_messages = {"invalid": "Vul een getal in.", "special": "Vul een gewoon getal in."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if math.isnan(number) or math.isinf(number):
+            raise self.make_error("special")
+        return int(number) if number.is_integer() else number
+
+
+class _YesNo(fields.Boolean):
+    truthy = {True, "ja", "Ja", "true", "1", 1}
+    falsy = {False, "nee", "Nee", "false", "0", 0}
+    default_error_messages = {"invalid": "Kies ja of nee."}
+
+
+def _field(spec: FormField) -> fields.Field:
+    common = {"required": False, "allow_none": False, "error_messages": dict(MESSAGES)}
+    if spec.type == "text":
+        return _Text(500, **common)
+    if spec.type == "long_text":
+        return _Text(20_000, **common)
+    if spec.type == "date":
+        return _Date(**common)
+    if spec.type == "datetime":
+        return _DateTime(**common)
+    if spec.type == "number":
+        return _Number(
+            validate=mm_validate.Range(min=spec.min, max=spec.max, error="Vul een getal tussen {min} en {max} in."),
+            **common,
+        )
+    if spec.type == "yes_no":
+        return _YesNo(**common)
+    if spec.type == "choice":
+        allowed = spec.option_values
+        return fields.String(
+            validate=mm_validate.OneOf(allowed, error="Kies een van: " + ", ".join(allowed) + "."),
+            **{**common, "error_messages": {**MESSAGES, "invalid": "Kies een van de opties."}},
+        )
+    if spec.type == "multiple_choice":
+        allowed = spec.option_values
+        inner = fields.String(validate=mm_validate.OneOf(allowed, error="Kies uit: " + ", ".join(allowed) + "."))
+        return fields.List(
+            inner, validate=_count(spec), **{**common, "error_messages": {**MESSAGES, "invalid": "Verwacht een lijst."}}
+        )
+    if spec.type == "list":
+        return fields.List(
+            fields.Nested(_schema_class(spec.item_fields), unknown=RAISE),
+            validate=_count(spec),
+            **{**common, "error_messages": {**MESSAGES, "invalid": "Verwacht een lijst."}},
+        )
+    raise AssertionError(spec.type)
+
+
+def _count(spec: FormField):
+    return mm_validate.Length(
+        min=spec.min_items, max=spec.max_items if spec.max_items is not None else 200,
+        error="Geef er minstens {min} en hoogstens {max}.",
+    )
+
+
+def _visible(spec: FormField, data: dict) -> bool:
+    cond = spec.show_if
+    if not cond:
+        return True
+    value = data.get(cond["field"])
+    if "equals" in cond:
+        return value == cond["equals"]
+    return isinstance(value, list) and cond["contains"] in value
+
+
+def _schema_class(specs: tuple[FormField, ...]) -> type[Schema]:
+    attrs = {spec.name: _field(spec) for spec in specs}
+
+    class Meta:
+        unknown = RAISE
+
+    attrs["Meta"] = Meta
+    schema_cls = type("FormSchema", (Schema,), attrs)
+    schema_cls._vht_fields = specs
+    return schema_cls
+
+
+_schemas: dict[int, tuple[FormDefinition, Schema]] = {}
+
+
+def schema_for(definition: FormDefinition) -> Schema:
+    """Built once per loaded definition (definitions live as long as their registry)."""
+    cached = _schemas.get(id(definition))
+    if cached is None or cached[0] is not definition:
+        cached = _schemas[id(definition)] = (definition, _schema_class(definition.fields)())
+    return cached[1]
+
+
+def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, loaded: dict, errors: dict) -> None:
+    by_name = {s.name: s for s in specs}
+    for spec in specs:
+        if spec.name in errors:
+            continue
+        present = spec.name in raw and raw[spec.name] not in (None, "", [])
+        if not _visible(spec, loaded):
+            if present:
+                target = by_name[spec.show_if["field"]]
+                condition = (f"'{spec.show_if['equals']}' is" if "equals" in spec.show_if
+                             else f"'{spec.show_if['contains']}' bevat")
+                errors[spec.name] = [HIDDEN.format(label=target.label, condition=condition)]
+            loaded.pop(spec.name, None)
+        elif spec.required and not present:
+            errors[spec.name] = [MESSAGES["required"]]
+        elif spec.type == "list" and spec.name in loaded:
+            for index, (item_raw, item) in enumerate(zip(raw.get(spec.name) or [], loaded[spec.name])):
+                item_errors: dict = {}
+                _check_required_and_visibility(spec.item_fields, item_raw, item, item_errors)
+                if item_errors:
+                    errors.setdefault(spec.name, {})[index] = item_errors
+
+
+def _translate(messages):
+    """marshmallow's own English messages for unknown fields, in Dutch."""
+    if isinstance(messages, dict):
+        return {k: _translate(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [UNKNOWN if m == "Unknown field." else _translate(m) for m in messages]
+    return messages
+
+
+def validate(definition: FormDefinition, data) -> dict:
+    if not isinstance(data, dict):
+        raise FormValidationError({"_schema": ["Verwacht een object met velden."]})
+    # Empty strings from a browser form mean "not filled in".
+    raw = {k: v for k, v in data.items() if v not in ("", None)}
+    errors: dict = {}
+    try:
+        loaded = schema_for(definition).load(raw)
+    except ValidationError as exc:
+        errors = _translate(exc.messages)
+        loaded = {k: v for k, v in (exc.valid_data or {}).items()}
+    _check_required_and_visibility(definition.fields, raw, loaded, errors)
+    if errors:
+        raise FormValidationError(errors)
+    return loaded
+
+
+__all__ = ["FormValidationError", "validate", "schema_for", "EXCLUDE"]

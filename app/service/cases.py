@@ -1,0 +1,87 @@
+"""Starting a case: validate the casus data, start the procedure, project its first tasks."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.engine.runtime import EngineError
+from app.formdefs import FormValidationError
+from persistence.models import Case, ProcessInstance
+
+from . import events
+from .context import Context
+from .errors import InvalidInput, NotFound, ProcessFailed
+from .instances import save_run, version_for_start
+from .users import require_user
+
+# What a procedure implies about the case that its start form need not ask.
+START_DEFAULTS = {"p5_warme_overdracht": {"maatregel": "ots"}}
+
+
+def _initials(jeugdigen) -> str | None:
+    names = [j.get("naam", "") for j in jeugdigen or [] if isinstance(j, dict)]
+    initials = ["".join(part[0].upper() for part in name.split() if part) for name in names if name]
+    return ", ".join(initials) or None
+
+
+def _date(value) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def start_case(ctx: Context, session: Session, process_id: str, data: dict, actor: str) -> tuple[Case, ProcessInstance]:
+    user = require_user(session, actor)
+    version = version_for_start(session, process_id)
+    if version is None:
+        raise NotFound(f"Procedure '{process_id}' is niet in gebruik genomen (vht deploy).")
+    if not version.start_form:
+        raise InvalidInput(f"Procedure '{process_id}' start alleen vanuit een andere procedure.", {})
+    try:
+        values = ctx.forms.validate(version.start_form, data)
+    except FormValidationError as exc:
+        raise InvalidInput("De casusgegevens zijn niet volledig of niet juist.", exc.errors) from exc
+    values = {**START_DEFAULTS.get(process_id, {}), **values}
+    now = ctx.now()
+    case = Case(
+        referentie=f"tmp-{now.timestamp()}-{actor}", gemeente=values.get("gemeente"), inbrenger=user.username,
+        jeugdige_initialen=_initials(values.get("jeugdigen")), maatregel=values.get("maatregel"),
+        einde_maatregel=_date(values.get("einde_maatregel")), cab_datum=_date(values.get("cab_datum")),
+        gegevens=values, status="open", aangemaakt_op=now,
+    )
+    session.add(case)
+    session.flush()
+    case.referentie = f"VHT-{now.year}-{case.id:05d}"
+    instance = start_instance(ctx, session, case, version, values, actor)
+    return case, instance
+
+
+def start_instance(ctx: Context, session: Session, case: Case, version, values: dict, actor: str) -> ProcessInstance:
+    start_data = {
+        **values,
+        "inbrenger": case.inbrenger,
+        "casus_referentie": case.referentie,
+        # A case keeps the settings it started with, so its deadlines do not move under it.
+        "instellingen": dict(ctx.parameters),
+    }
+    spec, subs = ctx.specs.get(version)
+    try:
+        run, log = ctx.runtime.start(spec, subs, start_data)
+    except EngineError as exc:
+        raise ProcessFailed(str(exc)) from exc
+    outgoing = run.outgoing()  # drained before saving, so each message is recorded once
+    now = ctx.now()
+    instance = ProcessInstance(
+        case_id=case.id, process_version_id=version.id, process_id=version.process_id, state="",
+        serializer_version="", status="running", started_at=now, updated_at=now, process_version=version,
+    )
+    session.add(instance)
+    session.flush()
+    save_run(ctx, session, instance, run)
+    events.append(
+        session, case_id=case.id, instance_id=instance.id, type="instance_started", actor=actor, at=now,
+        data={"process_id": version.process_id, "process_version": version.version,
+              "process_version_id": version.id, "data": start_data, "steps": log.steps,
+              "outgoing": outgoing},
+        state_fingerprint=run.fingerprint(),
+    )
+    return instance

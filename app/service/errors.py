@@ -1,0 +1,51 @@
+"""Errors the service layer raises: a Dutch message for people, a code for programs."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    code = "fout"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "bericht": self.message, **self.details}
+
+
+class NotFound(ServiceError):
+    code = "niet_gevonden"
+
+
+class PermissionDenied(ServiceError):
+    code = "geen_toegang"
+
+
+class Conflict(ServiceError):
+    """Someone else changed the case first; nothing of this attempt was saved."""
+
+    code = "conflict"
+
+
+class InvalidInput(ServiceError):
+    code = "ongeldige_invoer"
+
+    def __init__(self, message: str, errors: dict):
+        super().__init__(message, velden=errors)
+        self.errors = errors
+
+
+class DeployRefused(ServiceError):
+    code = "diagram_geweigerd"
+
+    def __init__(self, problems: list):
+        self.problems = [str(p) for p in problems]
+        super().__init__("Het diagram is niet in gebruik genomen:\n  " + "\n  ".join(self.problems),
+                         problemen=self.problems)
+
+
+class ProcessFailed(ServiceError):
+    """The engine could not go on (e.g. a condition could not be evaluated); nothing was saved."""
+
+    code = "proces_fout"

@@ -1,0 +1,74 @@
+"""Appending to a case's history: numbered, timestamped by the clock, hash-chained."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from persistence.models import Event
+
+SYSTEM = "systeem"
+
+
+def event_hash(prev: str, event: Event) -> str:
+    body = json.dumps(
+        {
+            "case": event.case_id,
+            "seq": event.seq,
+            "instance": event.instance_id,
+            "type": event.type,
+            "task": event.task_bpmn_id,
+            "human_task": event.human_task_id,
+            "actor": event.actor,
+            "actor_type": event.actor_type,
+            "at": event.at.isoformat(),
+            "data": event.data,
+            "state": event.state_fingerprint,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256((prev + body).encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    case_id: int,
+    type: str,
+    actor: str,
+    at: datetime,
+    instance_id: int | None = None,
+    task_bpmn_id: str | None = None,
+    human_task_id: int | None = None,
+    data: dict | None = None,
+    state_fingerprint: str | None = None,
+) -> Event:
+    last = session.execute(
+        select(Event.seq, Event.hash).where(Event.case_id == case_id).order_by(Event.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, "")
+    event = Event(
+        case_id=case_id,
+        seq=seq,
+        instance_id=instance_id,
+        type=type,
+        task_bpmn_id=task_bpmn_id,
+        human_task_id=human_task_id,
+        actor=actor,
+        actor_type="system" if actor == SYSTEM else "user",
+        at=at,
+        data=data or {},
+        state_fingerprint=state_fingerprint,
+    )
+    event.hash = event_hash(prev, event)
+    session.add(event)
+    session.flush()  # the next append in this transaction must see this one's seq and hash
+    return event
+
+
+def count(session: Session, case_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Event).where(Event.case_id == case_id)) or 0

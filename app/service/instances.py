@@ -1,0 +1,71 @@
+"""Loading, saving and projecting one process instance inside a transaction."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.engine.runtime import EngineError, Run
+from app.engine.serializer import serializer
+from persistence.models import HumanTask, ProcessInstance, ProcessVersion
+
+from .context import Context
+from .errors import ProcessFailed
+
+
+def load_run(ctx: Context, instance: ProcessInstance) -> Run:
+    spec, subs = ctx.specs.get_by_id(instance.process_version_id, lambda: instance.process_version)
+    return ctx.runtime.load(instance.state, spec, subs)
+
+
+def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> None:
+    """Write the engine state and the columns people and the timer worker query."""
+    now = ctx.now()
+    instance.state = run.dump()
+    instance.serializer_version = serializer().version
+    instance.next_timer_at = run.next_timer_at()
+    instance.waiting_messages = run.waiting_messages()
+    instance.updated_at = now
+    if run.completed and instance.status != "completed":
+        instance.status = "completed"
+        instance.eindstatus = run.end_state()
+        instance.completed_at = now
+    project_tasks(ctx, session, instance, run)
+
+
+def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[HumanTask]:
+    """Make the inbox rows of this instance match the engine's ready user tasks."""
+    try:
+        ready = {info.spiff_id: info for info in run.ready_user_tasks()}
+    except EngineError as exc:
+        raise ProcessFailed(str(exc)) from exc
+    open_rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    ).all()
+    now = ctx.now()
+    # Rows changed in this transaction (the task just completed) are no longer open.
+    open_rows = [row for row in open_rows if row.state == "open"]
+    for row in open_rows:
+        if row.spiff_task_id not in ready:
+            # Gone without being completed by a person: a timer or message overtook it.
+            row.state = "cancelled"
+            row.completed_at = now
+    known = {row.spiff_task_id for row in open_rows}
+    created = []
+    for spiff_id, info in ready.items():
+        if spiff_id in known:
+            continue
+        row = HumanTask(
+            case_id=instance.case_id, instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id,
+            name=info.name, process_id=info.process_id, role=info.role, assignee=info.assignee,
+            form_key=info.form_key, due_at=info.due_at, state="open", created_at=now,
+        )
+        session.add(row)
+        created.append(row)
+    return created
+
+
+def version_for_start(session: Session, process_id: str) -> ProcessVersion | None:
+    return session.scalars(
+        select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+        .order_by(ProcessVersion.version.desc()).limit(1)
+    ).first()

@@ -1,0 +1,76 @@
+"""Firing due timers: find instances by their indexed next-timer column, one transaction each."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.engine import clock as clock_mod
+from app.engine.runtime import EngineError
+from persistence.models import ProcessInstance
+
+from . import events
+from .context import Context
+from .errors import Conflict, ProcessFailed
+from .instances import load_run, save_run
+
+
+@dataclass
+class TimerResult:
+    instance_id: int
+    case_id: int
+    fired: list[dict]
+    error: str | None = None
+
+
+def due_instance_ids(ctx: Context, now: datetime, limit: int) -> list[int]:
+    with ctx.transaction() as session:
+        return list(session.scalars(
+            select(ProcessInstance.id)
+            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+            .order_by(ProcessInstance.next_timer_at).limit(limit)
+        ))
+
+
+def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult | None:
+    """Fire what is due in one instance at `now`; None when another worker got there first."""
+    at = clock_mod.FixedClock(now)
+    with ctx.transaction(clock=at) as session:
+        instance = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id)
+            # Several workers: each instance is taken by one of them; the others skip it.
+            .with_for_update(skip_locked=True)
+        ).first()
+        if instance is None or instance.status != "running" or not instance.next_timer_at \
+                or instance.next_timer_at > now:
+            return None
+        run = load_run(ctx, instance)
+        try:
+            log = run.advance()
+        except EngineError as exc:
+            raise ProcessFailed(str(exc)) from exc
+        outgoing = run.outgoing()
+        save_run(ctx, session, instance, run)
+        events.append(
+            session, case_id=instance.case_id, instance_id=instance.id, type="timer_fired",
+            actor=events.SYSTEM, at=now, data={"steps": log.steps, "outgoing": outgoing},
+            state_fingerprint=run.fingerprint(),
+        )
+        return TimerResult(instance.id, instance.case_id, log.steps)
+
+
+def fire_due_timers(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[TimerResult]:
+    now = now or ctx.now()
+    results = []
+    for instance_id in due_instance_ids(ctx, now, limit):
+        try:
+            result = fire_instance(ctx, instance_id, now)
+        except Conflict:
+            continue  # a person acted on the case meanwhile; its save recomputed the timer
+        except ProcessFailed as exc:
+            results.append(TimerResult(instance_id, 0, [], error=exc.message))
+            continue
+        if result is not None:
+            results.append(result)
+    return results

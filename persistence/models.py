@@ -1,0 +1,177 @@
+"""The tables. One case has a few process instances; everything else hangs off a case.
+
+Loading a case reads only its own rows: the instance state (one JSON text, pruned so it does not
+grow with every step), its human tasks and its events.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no time zones) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times are stored in UTC and must carry their zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict: JSON, list: JSON}
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    naam: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    organisatie: Mapped[str | None] = mapped_column(String(200))
+    gemeente: Mapped[str | None] = mapped_column(String(80))
+    rollen: Mapped[list] = mapped_column(JSON, default=list)
+    actief: Mapped[bool] = mapped_column(default=True)
+
+
+class ProcessVersion(Base):
+    """A deployed diagram. A new row only when the file, or a process it calls, changed."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    xml: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # sha256 over this file and every file it calls: decides whether a new version is needed.
+    bundle_sha256: Mapped[str] = mapped_column(String(64))
+    spec_json: Mapped[str] = mapped_column(Text)
+    start_form: Mapped[str | None] = mapped_column(String(120))
+    called_processes: Mapped[list] = mapped_column(JSON, default=list)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(80))
+
+
+class Case(Base):
+    """A casus: the family situation the procedures run for."""
+
+    __tablename__ = "casus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referentie: Mapped[str] = mapped_column(String(40), unique=True)
+    gemeente: Mapped[str | None] = mapped_column(String(80), index=True)
+    inbrenger: Mapped[str | None] = mapped_column(String(80), index=True)
+    jeugdige_initialen: Mapped[str | None] = mapped_column(String(80))
+    maatregel: Mapped[str | None] = mapped_column(String(20))
+    einde_maatregel: Mapped[date | None] = mapped_column(Date)
+    cab_datum: Mapped[date | None] = mapped_column(Date)
+    gegevens: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    aangemaakt_op: Mapped[datetime]
+
+    instances: Mapped[list["ProcessInstance"]] = relationship(back_populates="case", order_by="ProcessInstance.id")
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_timer", "status", "next_timer_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    # Optimistic lock: an update whose version is stale fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    eindstatus: Mapped[str | None] = mapped_column(String(80))
+    next_timer_at: Mapped[datetime | None]
+    waiting_messages: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="instances")
+    process_version: Mapped[ProcessVersion] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """The inbox: one row per user task that is or was open."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_state_role", "state", "role"),
+        Index("ix_task_state_assignee", "state", "assignee"),
+        Index("ix_task_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(255))
+    process_id: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str | None] = mapped_column(String(40))
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    form_key: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+
+    instance: Mapped[ProcessInstance] = relationship()
+
+
+class Event(Base):
+    """The append-only case history. Each row is hash-chained to the previous one of its case."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    task_bpmn_id: Mapped[str | None] = mapped_column(String(120))
+    human_task_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_type: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime]
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # sha256 of the engine state after this event (what replay compares), and the chain.
+    state_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

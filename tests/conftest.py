@@ -1,0 +1,119 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when reachable or CI=true),
+the product's own diagrams and forms, a clock that tests move, and users for every role."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.engine.clock import TZ, FixedClock
+from app.service import Service
+from persistence import migrate
+from persistence.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+FORMS = ROOT / "forms"
+PG_ADMIN_URL = os.environ.get("VHT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+# One user per role, plus a second inbrenger in another gemeente.
+TEST_USERS = [
+    ("anna", "Anna Inbrenger", ["inbrenger"], "roosendaal"),
+    ("bram", "Bram Inbrenger", ["inbrenger"], "moerdijk"),
+    ("vera", "Vera VHT", ["veiligheidsteam"], None),
+    ("nina", "Nina Netwerkpartner", ["netwerkpartner"], None),
+    ("victor", "Victor Voorzitter", ["voorzitter"], None),
+    ("rik", "Rik RvdK", ["rvdk"], None),
+    ("gina", "Gina GI", ["gi", "inbrenger"], None),
+    ("tom", "Tom Toegang", ["toegang"], None),
+    ("zoe", "Zoe Zorgaanbieder", ["zorgaanbieder"], None),
+]
+
+
+def _prepare(url: str, clock) -> None:
+    service = Service(url, PROCESSES, FORMS, clock=clock)
+    service.init_db()
+    service.deploy()
+    for username, naam, rollen, gemeente in TEST_USERS:
+        service.upsert_user(username, naam, rollen, gemeente=gemeente, email=f"{username}@example.org")
+    service.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite"
+    _prepare(f"sqlite:///{path}", FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=TZ)))
+    return path
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    if not _pg_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} does not answer")
+        pytest.skip("PostgreSQL not reachable (set CI=true to make this a failure)")
+    name = f"vht_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    _prepare(url, FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=TZ)))
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _clean_pg(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE event, human_task, process_instance, casus RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))  # a Monday
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "vht.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    _clean_pg(url)
+    return url
+
+
+@pytest.fixture
+def service(db_url, clock) -> Service:
+    svc = Service(db_url, PROCESSES, FORMS, clock=clock)
+    yield svc
+    svc.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_service(sqlite_template, tmp_path, clock) -> Service:
+    path = tmp_path / "vht.sqlite"
+    shutil.copy(sqlite_template, path)
+    svc = Service(f"sqlite:///{path}", PROCESSES, FORMS, clock=clock)
+    yield svc
+    svc.engine.dispose()
