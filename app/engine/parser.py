@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser, ReceiveTaskParser, SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
@@ -69,6 +71,17 @@ class _CamundaAttributes:
         return extensions
 
 
+class _PlainMessages:
+    """Messages as plain BPMN: the payload's fields land in the case data as they are.
+
+    (Camunda's variant wraps them in `<task>_Response` and evaluates a payload expression on
+    every send task, which our diagrams do not have.)
+    """
+
+    def parse_message_event(self, message_event):
+        return EventDefinitionParser.parse_message_event(self, message_event)
+
+
 class _IsoTimers:
     def parse_timer_event(self, event):
         for tag in ("timeDate", "timeDuration", "timeCycle"):
@@ -89,23 +102,31 @@ class VhtCallActivityParser(_CamundaAttributes, CallActivityParser):
     pass
 
 
-class VhtStartEventParser(_CamundaAttributes, _IsoTimers, CamundaStartEventParser):
+class VhtStartEventParser(_CamundaAttributes, _PlainMessages, _IsoTimers, CamundaStartEventParser):
     pass
 
 
-class VhtEndEventParser(_CamundaAttributes, CamundaEndEventParser):
+class VhtEndEventParser(_CamundaAttributes, _PlainMessages, CamundaEndEventParser):
     pass
 
 
-class VhtCatchEventParser(_CamundaAttributes, _IsoTimers, CamundaIntermediateCatchEventParser):
+class VhtCatchEventParser(_CamundaAttributes, _PlainMessages, _IsoTimers, CamundaIntermediateCatchEventParser):
     pass
 
 
-class VhtThrowEventParser(_CamundaAttributes, CamundaIntermediateThrowEventParser):
+class VhtThrowEventParser(_CamundaAttributes, _PlainMessages, CamundaIntermediateThrowEventParser):
     pass
 
 
-class VhtBoundaryEventParser(_CamundaAttributes, _IsoTimers, CamundaBoundaryEventParser):
+class VhtBoundaryEventParser(_CamundaAttributes, _PlainMessages, _IsoTimers, CamundaBoundaryEventParser):
+    pass
+
+
+class VhtSendTaskParser(_CamundaAttributes, _PlainMessages, SendTaskParser):
+    pass
+
+
+class VhtReceiveTaskParser(_CamundaAttributes, _PlainMessages, ReceiveTaskParser):
     pass
 
 
@@ -121,6 +142,8 @@ class VhtParser(CamundaParser):
         full_tag("task"): (VhtTaskParser, NoneTask),
         full_tag("manualTask"): (VhtTaskParser, ManualTask),
         full_tag("callActivity"): (VhtCallActivityParser, CallActivity),
+        full_tag("sendTask"): (VhtSendTaskParser, SendTask),
+        full_tag("receiveTask"): (VhtReceiveTaskParser, ReceiveTask),
     }
 
 

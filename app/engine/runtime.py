@@ -16,7 +16,9 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -58,7 +60,7 @@ class StepLog:
             {
                 "bpmn_id": spec.bpmn_id,
                 "name": spec.bpmn_name,
-                "process_id": task.workflow.spec.name,
+                "process_id": _process_of(task),
                 "type": type(spec).__name__,
             }
         )
@@ -77,6 +79,25 @@ def _to_utc(value) -> datetime | None:
     else:
         raise ExpressieFout(f"Een deadline moet een datum zijn, niet {value!r}")
     return moment.astimezone(timezone.utc)
+
+
+def _process_of(task) -> str:
+    """The process (diagram) a task belongs to: an embedded sub-process counts as its parent's."""
+    workflow = task.workflow
+    while workflow.parent_task_id is not None:
+        owner = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        if isinstance(owner.task_spec, CallActivity):
+            break
+        workflow = owner.workflow
+    return workflow.spec.name
+
+
+def _definitions(task) -> list:
+    """The events a waiting task listens for (an event-based gateway listens for several)."""
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition]
 
 
 class Run:
@@ -109,11 +130,11 @@ class Run:
         return self.advance()
 
     def deliver(self, message_name: str, payload: dict) -> StepLog:
-        for waiting in self.wf.event_manager.tasks.values():
-            definition = waiting.task_spec.event_definition
-            if isinstance(definition, MessageEventDefinition) and definition.name == message_name:
-                self.wf.send_event(BpmnEvent(definition, payload=payload))
-                return self.advance()
+        for waiting in list(self.wf.event_manager.tasks.values()):
+            for definition in _definitions(waiting):
+                if isinstance(definition, MessageEventDefinition) and definition.name == message_name:
+                    self.wf.send_event(BpmnEvent(definition, payload=payload))
+                    return self.advance()
         raise EngineError(f"Het proces wacht niet op het bericht '{message_name}'.")
 
     def outgoing(self) -> list[dict]:
@@ -148,7 +169,7 @@ class Run:
             spiff_id=str(task.id),
             bpmn_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id,
-            process_id=task.workflow.spec.name,
+            process_id=_process_of(task),
             lane=spec.lane,
             role=groups[0] if groups else None,
             form_key=ext.get("formKey") or (spec.form.key if getattr(spec, "form", None) else None),
@@ -168,8 +189,7 @@ class Run:
     def next_timer_at(self) -> datetime | None:
         due = []
         for task in self.wf.event_manager.tasks.values():
-            definition = task.task_spec.event_definition
-            if not isinstance(definition, TimerEventDefinition):
+            if not any(isinstance(d, TimerEventDefinition) for d in _definitions(task)):
                 continue
             value = task.internal_data.get("event_value")
             if isinstance(value, dict):
@@ -181,9 +201,9 @@ class Run:
     def waiting_messages(self) -> list[str]:
         names = set()
         for task in self.wf.event_manager.tasks.values():
-            definition = task.task_spec.event_definition
-            if isinstance(definition, MessageEventDefinition):
-                names.add(definition.name)
+            for definition in _definitions(task):
+                if isinstance(definition, MessageEventDefinition):
+                    names.add(definition.name)
         return sorted(names)
 
     def end_state(self) -> str | None:

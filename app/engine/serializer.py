@@ -12,7 +12,8 @@ import threading
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
@@ -41,8 +42,15 @@ class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _make_serializer() -> BpmnWorkflowSerializer:
+def _config() -> dict:
     config = dict(CAMUNDA_CONFIG)
+    # Our parser makes plain BPMN message definitions (see parser._PlainMessages).
+    config[MessageEventDefinition] = DEFAULT_CONFIG[MessageEventDefinition]
+    return config
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = _config()
     config[BpmnWorkflow] = _SpecRefWorkflowConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
@@ -53,7 +61,7 @@ class StateSerializer:
     def __init__(self):
         self._ser = _make_serializer()
         # Plain serializer for specs (they are not instances: no ref needed).
-        self._spec_ser = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(dict(CAMUNDA_CONFIG)))
+        self._spec_ser = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
 
     @property
     def version(self) -> str:

@@ -174,7 +174,9 @@ def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, load
     for spec in specs:
         if spec.name in errors:
             continue
-        present = spec.name in raw and raw[spec.name] not in (None, "", [])
+        # For lists an explicit [] is an answer ("none of these"); `min_items` asks for at least one.
+        empty = (None, "") if spec.type in ("multiple_choice", "list") else (None, "", [])
+        present = spec.name in raw and raw[spec.name] not in empty
         if not _visible(spec, loaded):
             if present:
                 target = by_name[spec.show_if["field"]]
