@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,8 +24,9 @@ def event_hash(prev: str, event: Event) -> str:
             "human_task": event.human_task_id,
             "actor": event.actor,
             "actor_type": event.actor_type,
-            "at": event.at.isoformat(),
-            "data": event.data,
+            # Canonical forms, so the hash is the same before and after a database round trip.
+            "at": event.at.astimezone(timezone.utc).isoformat(),
+            "data": json.loads(json.dumps(event.data, default=str)),
             "state": event.state_fingerprint,
         },
         sort_keys=True,

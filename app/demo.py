@@ -1,0 +1,92 @@
+"""Demo users for every role and a few cases at different stages (`vht demo`, run by `make run`).
+
+Users are (re)written every time; cases only into a database that has none, so a second
+`make run` keeps whatever was done in the demo since.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.engine.clock import TZ
+from app.service import Service
+
+DEMO_USERS = [
+    # username, naam, rollen, gemeente, organisatie
+    ("anna", "Anna de Jong", ["inbrenger"], "roosendaal", "SPRING Roosendaal"),
+    ("bram", "Bram Jansen", ["inbrenger"], "moerdijk", "Jeugdteam Moerdijk"),
+    ("gina", "Gina Bakker", ["gi", "inbrenger"], None, "Jeugdbescherming Brabant"),
+    ("rik", "Rik Smit", ["rvdk"], None, "Raad voor de Kinderbescherming"),
+    ("tom", "Tom Visser", ["toegang"], "roosendaal", "Gemeente Roosendaal, toegang"),
+    ("nina", "Nina Mulder", ["netwerkpartner"], None, "GGZ West-Brabant"),
+    ("vera", "Vera de Boer", ["veiligheidsteam"], None, "VeiligheidsTeam WBW"),
+    ("victor", "Victor Peters", ["voorzitter"], None, "Procesregie gemeente"),
+    ("zoe", "Zoë Hendriks", ["zorgaanbieder"], None, "Buurtteam Rucphen"),
+    ("pieter", "Pieter Dekker", ["procesbeheerder"], None, "VeiligheidsTeam WBW"),
+    ("ahmed", "Ahmed El Amrani", ["auditor"], None, "Interne audit"),
+    ("beheer", "Beheerder", ["beheerder"], None, "Functioneel beheer"),
+]
+
+
+def _family(achternaam: str, kind: str, geboortedatum: str) -> dict:
+    return {
+        "ouders": [{"naam": f"Petra {achternaam}", "contact": "06-12345678", "gezag": True},
+                   {"naam": f"Mark {achternaam}", "contact": "06-87654321", "gezag": True}],
+        "jeugdigen": [{"naam": f"{kind} {achternaam}", "geboortedatum": geboortedatum}],
+    }
+
+
+def load_demo(service: Service) -> list[str]:
+    lines = []
+    for username, naam, rollen, gemeente, organisatie in DEMO_USERS:
+        service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
+                            email=f"{username}@demo.vht.example")
+    lines.append(f"{len(DEMO_USERS)} demogebruikers bijgewerkt")
+    if service.cases():
+        lines.append("er zijn al casussen: democasussen niet opnieuw geladen")
+        return lines
+
+    today = service.ctx.now().astimezone(TZ).date()
+    # 1. Roosendaal: CAB held, interventiegesprek and zorg running.
+    case = service.start_case("p0_consultatie_advies", {
+        "gemeente": "roosendaal", "inbrenger_organisatie": "SPRING Roosendaal",
+        **_family("de Vries", "Sam", "2015-06-01"),
+        "cab_datum": today.isoformat(), "maatregel": "geen",
+    }, "anna")
+    cab = service.tasks(case_id=case.id)[0]
+    service.complete_task(cab.id, {
+        "advies_type": "andere_aanpak",
+        "advies_tekst": "Interventiegesprek met ouders en GGZ; zorg voor moeder inzetten.",
+        "afspraken": [{"wie": "Anna de Jong", "wat": "Interventiegesprek organiseren",
+                       "wanneer": (today + timedelta(days=14)).isoformat(), "monitoring": "VHT over 6 weken"}],
+        "interventies": ["interventiegesprek", "zorg"],
+        "aansluitende_partners": [{"naam": "Nina Mulder", "organisatie": "GGZ West-Brabant", "rol": "netwerkpartner"}],
+    }, "vera")
+    vk = service.tasks(case_id=case.id)[0]
+    service.complete_task(vk.id, {"vk_advies_verwerkt": True, "vk_versie": "1"}, "anna")
+    lines.append(f"casus {case.id}: Roosendaal, interventiegesprek en zorg lopen")
+
+    # 2. Moerdijk: just brought in, the consultation is still to be held.
+    case = service.start_case("p0_consultatie_advies", {
+        "gemeente": "moerdijk", "inbrenger_organisatie": "Jeugdteam Moerdijk",
+        **_family("Yilmaz", "Lina", "2012-02-14"),
+        "cab_datum": today.isoformat(), "maatregel": "geen",
+    }, "bram")
+    lines.append(f"casus {case.id}: Moerdijk, consultatie- en adviesbespreking te houden")
+
+    # 3. OTS ending in 13 weeks: the warme overdracht starts.
+    case = service.start_case("p5_warme_overdracht", {
+        "gemeente": "roosendaal", "inbrenger_organisatie": "Jeugdbescherming Brabant",
+        **_family("Bos", "Daan", "2013-09-30"),
+        "einde_maatregel": (today + timedelta(weeks=13)).isoformat(),
+    }, "gina")
+    lines.append(f"casus {case.id}: warme overdracht na OTS (einde over 13 weken)")
+
+    # 4. Guardianship of a youth turning 18 in five months.
+    case = service.start_case("p6_achttien_min_plus", {
+        "gemeente": "rucphen", "inbrenger_organisatie": "Jeugdbescherming Brabant",
+        "jeugdigen": [{"naam": "Noah Willems",
+                       "geboortedatum": (today.replace(year=today.year - 18) + timedelta(days=150)).isoformat()}],
+        "maatregel": "voogdij",
+    }, "gina")
+    lines.append(f"casus {case.id}: 18-/18+ bij voogdij")
+    return lines

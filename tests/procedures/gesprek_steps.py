@@ -1,0 +1,178 @@
+"""Steps shared by the P3 and P4 tests: the conversation is organised, prepared and held the same
+way in both (sp_gesprek_organiseren, sp_vk_voorbereiden, sp_vk_na_gesprek), so the tests only
+differ in what they choose along the way. Every step asserts what the user sees in the inbox."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.engine.clock import TZ
+
+from .driver import CaseDriver, casus
+
+VERZENDLIJST = [{"naam": "Petra de Vries", "rol": "ouder", "email": "petra@example.org"},
+                {"naam": "Nina Netwerkpartner", "rol": "netwerkpartner", "email": "nina@example.org"}]
+
+
+def at(year, month, day, hour=0, minute=0, second=0) -> datetime:
+    """A moment in Dutch local time."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=TZ)
+
+
+def due(case: CaseDriver, bpmn_id: str) -> datetime | None:
+    """The deadline shown on an open task, in Dutch local time."""
+    value = case.task(bpmn_id).due_at
+    return value.astimezone(TZ) if value else None
+
+
+def cab(interventie: str) -> dict:
+    return {
+        "advies_type": "gedwongen_kader_nodig" if interventie == "interventiegesprek_rvdk" else "andere_aanpak",
+        "advies_tekst": "In gesprek met het gezin over de zorgen en de afspraken.",
+        "afspraken": [{"wie": "Anna", "wat": "Interventiegesprek organiseren", "wanneer": "2026-03-06",
+                       "monitoring": "na het gesprek in het VeiligheidsTeam"}],
+        "interventies": [interventie],
+        "aansluitende_partners": [{"naam": "Nina Netwerkpartner", "organisatie": "Veilig Thuis",
+                                   "rol": "netwerkpartner"}],
+    }
+
+
+def start_through_p0(service, clock, interventie: str, **casus_overrides) -> CaseDriver:
+    """P0 with the one chosen intervention, up to the first task of that intervention."""
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus(**casus_overrides))
+    assert case.open_ids() == ["Task_CabHouden"]
+    case.complete("Task_CabHouden", cab(interventie))
+    assert case.open_ids() == ["Task_AdviesVerwerken"]
+    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
+    return case
+
+
+def organiseren(case: CaseDriver, gesprek_datum: str, *, maatregelen=(), voorzitter="inbrenger",
+                jeugdige: str = "uitgenodigd") -> None:
+    """sp_gesprek_organiseren. jeugdige: 'uitgenodigd' / 'niet_uitgenodigd' (old enough, the
+    inbrenger chose not to) / 'te_jong' (expects the invitation for the parents only)."""
+    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert case.task("Task_MomentPlannen").assignee == "anna"
+    case.complete("Task_MomentPlannen", {
+        "gesprek_datum": gesprek_datum,
+        "deelnemers": [{"naam": "Petra de Vries", "rol": "ouder"},
+                       {"naam": "Nina Netwerkpartner", "organisatie": "Veilig Thuis", "rol": "netwerkpartner"}],
+    })
+    assert case.open_ids() == ["Task_VeiligheidInschatten"]
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Vader kan boos worden.",
+                                                "veiligheidsmaatregelen": list(maatregelen)})
+    if "beveiliging_informeren" in maatregelen or "politie_aanwezig" in maatregelen:
+        assert case.open_ids() == ["Task_BeveiligingInformeren"]
+        case.complete("Task_BeveiligingInformeren", {"beveiliging_politie_geinformeerd_op": "2026-03-03",
+                                                     "beveiliging_politie_afspraken": "Wijkagent is aanwezig."})
+    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": voorzitter})
+    if voorzitter == "onafhankelijk":
+        assert case.open_ids() == ["Task_OnafhankelijkVoorzitterRegelen"]
+        case.complete("Task_OnafhankelijkVoorzitterRegelen", {"voorzitter_soort": "procesregisseur",
+                                                              "voorzitter_naam": "Victor Voorzitter"})
+    assert case.open_ids() == ["Task_LocatieKiezen"]
+    case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"})
+    uitnodiging = {"uitnodiging_verstuurd_op": "2026-03-03", "uitnodiging_doel": "Samen praten over de zorgen.",
+                   "recht_vertrouwenspersoon_vermeld": True}
+    if jeugdige == "te_jong":
+        assert case.open_ids() == ["Task_OudersUitnodigen"]
+        case.complete("Task_OudersUitnodigen", uitnodiging)
+    else:
+        assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
+        if jeugdige == "uitgenodigd":
+            case.complete("Task_OudersEnJeugdigeUitnodigen", dict(uitnodiging, jeugdige_uitgenodigd=True))
+            assert case.open_ids() == ["Task_JeugdigeAfspraken"]
+            task = case.task("Task_JeugdigeAfspraken")
+            assert task.role == "netwerkpartner"
+            case.complete("Task_JeugdigeAfspraken", {"jeugdige_aanwezig_moment": "Het tweede half uur",
+                                                     "jeugdige_apart_spreken": "Vooraf, door Nina"}, actor="nina")
+        else:
+            case.complete("Task_OudersEnJeugdigeUitnodigen", dict(
+                uitnodiging, jeugdige_uitgenodigd=False, reden_jeugdige_niet_uitgenodigd="Jeugdige wil niet komen."))
+    # The organising is done: the inbrenger asks the parents for their reaction on the card.
+    assert case.open_ids() == ["Task_ReactieOudersVragen"]
+
+
+def reactie_vragen(case: CaseDriver) -> None:
+    case.complete("Task_ReactieOudersVragen", {"reactie_gevraagd_op": "2026-03-03", "reactie_gevraagd_via": "email"})
+    # Waiting for the parents or the sending day: nothing to do in the inbox.
+    assert case.open_ids() == []
+
+
+def reactie_ontvangen(case: CaseDriver, deadline: datetime) -> None:
+    """The parents' reaction arrives before the deadline: the inbrenger works it into the card."""
+    case.message("reactie_ouders_ontvangen", {"reactie_ouders": "Wij herkennen ons niet in punt 2."})
+    assert case.open_ids() == ["Task_ReactieOudersVerwerken"]
+    assert due(case, "Task_ReactieOudersVerwerken") == deadline
+    case.complete("Task_ReactieOudersVerwerken", {"vk_aanpassingen_reactie": "Reactie bij punt 2 opgenomen.",
+                                                  "reactie_ouders_in_vk": True})
+    assert case.open_ids() == ["Task_DefinitieveVkVersturen"]
+    assert due(case, "Task_DefinitieveVkVersturen") == deadline
+
+
+def zonder_reactie(case: CaseDriver, verzenddag: datetime) -> None:
+    """No reaction: at 09:00 on the sending day (not a minute earlier) the timer gives the task to
+    send the card without the reaction, due by the end of that day."""
+    case.move_clock(verzenddag.replace(hour=8, minute=59))
+    assert case.open_ids() == []
+    case.move_clock(verzenddag.replace(hour=9, minute=0))
+    assert case.open_ids() == ["Task_GeenReactieVastleggen"]
+    einde = verzenddag.replace(hour=23, minute=59, second=59)
+    assert due(case, "Task_GeenReactieVastleggen") == einde
+    case.complete("Task_GeenReactieVastleggen", {"reactie_ouders": "Reactie van ouders niet ontvangen.",
+                                                 "voorzitter_geinformeerd": True})
+    assert case.open_ids() == ["Task_DefinitieveVkVersturen"]
+    assert due(case, "Task_DefinitieveVkVersturen") == einde
+
+
+def vk_versturen(case: CaseDriver) -> None:
+    before = case.sent_messages().count("vk_definitief_verzonden")
+    case.complete("Task_DefinitieveVkVersturen", {"vk_versie": "2", "verzendlijst_definitieve_vk": VERZENDLIJST})
+    assert case.sent_messages().count("vk_definitief_verzonden") == before + 1
+    # Until half an hour before the conversation nothing is open.
+    assert case.open_ids() == []
+
+
+def voorbespreking(case: CaseDriver, gesprek: datetime) -> None:
+    """The pre-meeting task appears at gesprek - 30 min, not a minute earlier."""
+    case.move_clock(gesprek - timedelta(minutes=31))
+    assert case.open_ids() == []
+    case.move_clock(gesprek - timedelta(minutes=30))
+    assert case.open_ids() == ["Task_Voorbespreking"]
+    assert case.task("Task_Voorbespreking").assignee == "anna"
+    assert due(case, "Task_Voorbespreking") == gesprek
+    case.complete("Task_Voorbespreking", {"voorbespreking_gehouden": True,
+                                          "voorbespreking_aantekeningen": "Moeder mag even weglopen."})
+    assert case.open_ids() == ["Task_InterventiegesprekVoeren"]
+    task = case.task("Task_InterventiegesprekVoeren")
+    assert task.role == "voorzitter"
+    assert due(case, "Task_InterventiegesprekVoeren") == gesprek.replace(hour=23, minute=59, second=59)
+
+
+def gesprek_voeren(case: CaseDriver, *, ouders_aanwezig=True, besluit=None) -> None:
+    data = {"ouders_aanwezig": ouders_aanwezig, "notulen": "Zorgen besproken."}
+    if not ouders_aanwezig:
+        data["besluit_voorzitter"] = besluit
+    if ouders_aanwezig or besluit == "doorgaan":
+        data["afspraken_gesprek"] = [{"wie": "Moeder", "wat": "Opvoedondersteuning aanvaarden",
+                                      "wanneer": "2026-06-01", "monitoring": "inbrenger"}]
+    case.complete("Task_InterventiegesprekVoeren", data, actor="victor")
+
+
+def vk_na_gesprek(case: CaseDriver, gesprek: datetime) -> None:
+    assert case.open_ids() == ["Task_GesprekVerwerken"]
+    assert due(case, "Task_GesprekVerwerken") == gesprek.replace(hour=23, minute=59, second=59)
+    case.complete("Task_GesprekVerwerken", {"weergave_gesprek": "Weergave en afspraken.",
+                                            "afspraken_in_vk_verwerkt": True})
+    assert case.open_ids() == ["Task_UitkomstInvullen"]
+    case.complete("Task_UitkomstInvullen", {"uitkomst": "Ouders aanvaarden hulp.",
+                                            "verzendlijst_na_gesprek": VERZENDLIJST})
+    assert "vk_na_gesprek_verzonden" in case.sent_messages()
+
+
+def assert_p0_done(case: CaseDriver, outcome: str) -> None:
+    assert case.open_ids() == []
+    instance = case.instance()
+    assert instance.status == "completed"
+    assert instance.eindstatus == "advies_uitgevoerd"
+    assert outcome in case.outcomes()

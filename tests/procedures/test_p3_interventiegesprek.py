@@ -1,0 +1,139 @@
+"""P3 interventiegesprek (vrijwillig kader), started from P0 with interventies ['interventiegesprek'].
+
+Covers every gateway of P3 and of the sub-processes it calls (gesprek organiseren, VK voorbereiden,
+VK na gesprek), both end states, and the deadlines a user notices: the parents' reaction or the
+sending day (3 working days before the conversation, 09:00), 'VK te laat' at the end of that day,
+the pre-meeting half an hour before, and the two-week target after the CAB (a signal only).
+Case start: Monday 2026-03-02 09:00, cab_datum 2026-03-02 (streeftermijn: end of 2026-03-16).
+"""
+import pytest
+
+from app.service.errors import NotFound
+
+from .gesprek_steps import (
+    assert_p0_done,
+    at,
+    gesprek_voeren,
+    organiseren,
+    reactie_ontvangen,
+    reactie_vragen,
+    start_through_p0,
+    vk_na_gesprek,
+    vk_versturen,
+    voorbespreking,
+    zonder_reactie,
+)
+
+P3 = "interventiegesprek"
+
+
+def test_reactie_ouders_jeugdige_uitgenodigd_afgerond(service, clock):
+    """Parents react in time; Sam (10) is invited; police and an independent chair; all present."""
+    case = start_through_p0(service, clock, P3)
+    # Thursday 12 March: 3 working days before is Monday 9 March.
+    organiseren(case, "2026-03-12T10:00", maatregelen=("onafhankelijk_voorzitter", "politie_aanwezig"),
+                voorzitter="onafhankelijk", jeugdige="uitgenodigd")
+    reactie_vragen(case)
+    reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
+    vk_versturen(case)
+    voorbespreking(case, at(2026, 3, 12, 10, 0))
+    gesprek_voeren(case, ouders_aanwezig=True)
+    vk_na_gesprek(case, at(2026, 3, 12, 10, 0))
+
+    assert_p0_done(case, "interventiegesprek_afgerond_vrijwillig")
+    assert "gesprek_niet_doorgegaan" not in case.outcomes()
+    assert case.sent_messages() == ["vk_definitief_verzonden", "vk_na_gesprek_verzonden"]
+    # Held on 12 March, within two weeks of the CAB and with the card on time: no signals.
+    assert case.signals() == []
+    case.assert_replays()
+
+
+def test_geen_reactie_verzenddag_over_koningsdag_streeftermijn_en_vk_te_laat(service, clock):
+    """No reaction: the card goes out without it on the sending day. The conversation on Thursday
+    30 April: 3 working days before skips Koningsdag (Mon 27 April) and the weekend -> Friday
+    24 April. Sam turns 8 on 20 April: 7 today, 8 on the conversation date, so invited."""
+    case = start_through_p0(service, clock, P3, jeugdigen=[{"naam": "Sam de Vries", "geboortedatum": "2018-04-20"}])
+    organiseren(case, "2026-04-30T10:00", jeugdige="uitgenodigd")
+
+    # TM1: cab_datum + 14 days, end of day (Monday 16 March 23:59:59). A signal, the case goes on.
+    case.move_clock(at(2026, 3, 16, 23, 58, 59))
+    assert "streeftermijn_overschreden" not in case.signals()
+    case.move_clock(at(2026, 3, 16, 23, 59, 59))
+    assert case.signals() == ["streeftermijn_overschreden"]
+    assert case.open_ids() == ["Task_ReactieOudersVragen"]
+    assert case.instance().status == "running"
+
+    reactie_vragen(case)
+    zonder_reactie(case, at(2026, 4, 24))
+    # The race is decided: a late reaction finds nobody waiting for it.
+    with pytest.raises(NotFound):
+        case.message("reactie_ouders_ontvangen", {"reactie_ouders": "Te laat."})
+
+    # The card must be sent by the end of Friday 24 April; not sent then -> 'VK te laat', task stays.
+    case.move_clock(at(2026, 4, 24, 23, 58, 59))
+    assert "vk_te_laat" not in case.signals()
+    case.move_clock(at(2026, 4, 24, 23, 59, 59))
+    assert case.signals() == ["streeftermijn_overschreden", "vk_te_laat"]
+    assert case.open_ids() == ["Task_DefinitieveVkVersturen"]
+    case.move_clock(at(2026, 4, 28, 9, 0))
+    vk_versturen(case)
+
+    voorbespreking(case, at(2026, 4, 30, 10, 0))
+    # One parent absent; the chair lets the conversation go on: it counts as held.
+    gesprek_voeren(case, ouders_aanwezig=False, besluit="doorgaan")
+    vk_na_gesprek(case, at(2026, 4, 30, 10, 0))
+
+    assert_p0_done(case, "interventiegesprek_afgerond_vrijwillig")
+    assert case.sent_messages() == ["vk_definitief_verzonden", "vk_na_gesprek_verzonden"]
+    assert case.signals() == ["streeftermijn_overschreden", "vk_te_laat"]
+    case.assert_replays()
+
+
+def test_opnieuw_plannen_met_nieuwe_termijnen_dan_terug_naar_vht(service, clock):
+    """A young child (6): only the parents are invited. Parents absent -> plan again with a new
+    date; the deadlines follow the new date. The second time absent again -> back to the VHT."""
+    case = start_through_p0(service, clock, P3, jeugdigen=[{"naam": "Lot de Vries", "geboortedatum": "2020-01-01"}])
+    # Wednesday 11 March: 3 working days before is Friday 6 March.
+    organiseren(case, "2026-03-11T10:00", jeugdige="te_jong")
+    reactie_vragen(case)
+    reactie_ontvangen(case, deadline=at(2026, 3, 6, 23, 59, 59))
+    vk_versturen(case)
+    voorbespreking(case, at(2026, 3, 11, 10, 0))
+    gesprek_voeren(case, ouders_aanwezig=False, besluit="opnieuw_plannen")
+
+    # Back to planning, in the same case.
+    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert case.instance().status == "running"
+    # Monday 18 May: 3 working days before skips the weekend and Hemelvaartsdag (Thu 14 May)
+    # -> Tuesday 12 May.
+    organiseren(case, "2026-05-18T10:00", jeugdige="te_jong")
+    reactie_vragen(case)
+    # Nothing fires on the old sending day (6 March lies behind us) nor on 11 May.
+    case.move_clock(at(2026, 5, 11, 9, 0))
+    assert case.open_ids() == []
+    # The two-week target (16 March) was passed while replanning: signalled once.
+    assert case.signals() == ["streeftermijn_overschreden"]
+    zonder_reactie(case, at(2026, 5, 12))
+    vk_versturen(case)
+    voorbespreking(case, at(2026, 5, 18, 10, 0))
+    gesprek_voeren(case, ouders_aanwezig=False, besluit="terug_naar_vht")
+
+    assert_p0_done(case, "gesprek_niet_doorgegaan")
+    assert "interventiegesprek_afgerond_vrijwillig" not in case.outcomes()
+    assert case.sent_messages() == ["vk_definitief_verzonden", "vk_definitief_verzonden"]
+    assert case.signals() == ["streeftermijn_overschreden"]
+    case.assert_replays()
+
+
+@pytest.mark.parametrize(
+    "geboortedatum, jeugdige",
+    [("2018-04-30", "niet_uitgenodigd"),  # 8th birthday on the conversation date: old enough
+     ("2018-05-01", "te_jong")],          # 8 the day after: parents only
+    ids=["8_op_gespreksdatum", "8_een_dag_later"],
+)
+def test_leeftijdsgrens_op_gespreksdatum(service, clock, geboortedatum, jeugdige):
+    """The age limit (instelling leeftijdsgrens_jeugdige, 8) counts on the conversation date."""
+    case = start_through_p0(service, clock, P3, jeugdigen=[{"naam": "Sam de Vries", "geboortedatum": geboortedatum}])
+    organiseren(case, "2026-04-30T10:00", jeugdige=jeugdige)
+    assert "Task_JeugdigeAfspraken" not in [t.bpmn_id for t in service.tasks(case_id=case.case_id, state=None)]
+    case.assert_replays()
