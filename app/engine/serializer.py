@@ -14,7 +14,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 _specs = threading.local()
@@ -22,9 +22,12 @@ _specs = threading.local()
 
 class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow):
-        dct = super().to_dict(workflow)
+        # As the stock converter, with names where it would convert the whole spec every time.
+        dct = WorkflowConverter.to_dict(self, workflow)
         dct["spec"] = workflow.spec.name
         dct["subprocess_specs"] = sorted(workflow.subprocess_specs)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
     def from_dict(self, dct):

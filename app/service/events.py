@@ -5,7 +5,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Event
@@ -66,8 +66,14 @@ def append(
         state_fingerprint=state_fingerprint,
     )
     event.hash = event_hash(prev, event)
-    session.add(event)
-    session.flush()  # the next append in this transaction must see this one's seq and hash
+    # A plain INSERT: events are written once and never loaded back in the same operation,
+    # so the ORM's bookkeeping would only cost time on every act.
+    session.execute(insert(Event).values(
+        case_id=event.case_id, seq=event.seq, instance_id=event.instance_id, type=event.type,
+        task_bpmn_id=event.task_bpmn_id, human_task_id=event.human_task_id, actor=event.actor,
+        actor_type=event.actor_type, at=event.at, data=event.data, state_fingerprint=event.state_fingerprint,
+        hash=event.hash,
+    ))
     return event
 
 

@@ -1,7 +1,7 @@
 """Loading, saving and projecting one process instance inside a transaction."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.engine.runtime import EngineError, Run
@@ -32,36 +32,34 @@ def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run
     project_tasks(ctx, session, instance, run)
 
 
-def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[HumanTask]:
-    """Make the inbox rows of this instance match the engine's ready user tasks."""
+def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> None:
+    """Make the inbox rows of this instance match the engine's ready user tasks.
+
+    Plain statements rather than ORM objects: this runs on every act and only writes.
+    """
     try:
         ready = {info.spiff_id: info for info in run.ready_user_tasks()}
     except EngineError as exc:
         raise ProcessFailed(str(exc)) from exc
-    open_rows = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    session.flush()  # the task a person just completed is no longer open
+    open_rows = session.execute(
+        select(HumanTask.id, HumanTask.spiff_task_id)
+        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
     ).all()
     now = ctx.now()
-    # Rows changed in this transaction (the task just completed) are no longer open.
-    open_rows = [row for row in open_rows if row.state == "open"]
-    for row in open_rows:
-        if row.spiff_task_id not in ready:
-            # Gone without being completed by a person: a timer or message overtook it.
-            row.state = "cancelled"
-            row.completed_at = now
+    gone = [row.id for row in open_rows if row.spiff_task_id not in ready]
+    if gone:
+        # Gone without being completed by a person: a timer or message overtook it.
+        session.execute(update(HumanTask).where(HumanTask.id.in_(gone)).values(state="cancelled", completed_at=now))
     known = {row.spiff_task_id for row in open_rows}
-    created = []
-    for spiff_id, info in ready.items():
-        if spiff_id in known:
-            continue
-        row = HumanTask(
-            case_id=instance.case_id, instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id,
-            name=info.name, process_id=info.process_id, role=info.role, assignee=info.assignee,
-            form_key=info.form_key, due_at=info.due_at, state="open", created_at=now,
-        )
-        session.add(row)
-        created.append(row)
-    return created
+    new_rows = [
+        dict(case_id=instance.case_id, instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id,
+             name=info.name, process_id=info.process_id, role=info.role, assignee=info.assignee,
+             form_key=info.form_key, due_at=info.due_at, state="open", created_at=now)
+        for spiff_id, info in ready.items() if spiff_id not in known
+    ]
+    if new_rows:
+        session.execute(insert(HumanTask), new_rows)
 
 
 def version_for_start(session: Session, process_id: str) -> ProcessVersion | None:

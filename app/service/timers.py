@@ -28,7 +28,8 @@ def due_instance_ids(ctx: Context, now: datetime, limit: int) -> list[int]:
     with ctx.transaction() as session:
         return list(session.scalars(
             select(ProcessInstance.id)
-            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+            # Strictly before: the engine fires a timer only once its moment has passed.
+            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
             .order_by(ProcessInstance.next_timer_at).limit(limit)
         ))
 
@@ -43,13 +44,15 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
             .with_for_update(skip_locked=True)
         ).first()
         if instance is None or instance.status != "running" or not instance.next_timer_at \
-                or instance.next_timer_at > now:
+                or instance.next_timer_at >= now:
             return None
         run = load_run(ctx, instance)
         try:
             log = run.advance()
         except EngineError as exc:
             raise ProcessFailed(str(exc)) from exc
+        if not log.steps:
+            return None  # nothing was due after all: no save, no event
         outgoing = run.outgoing()
         save_run(ctx, session, instance, run)
         events.append(

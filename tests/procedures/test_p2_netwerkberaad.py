@@ -101,10 +101,10 @@ def test_netwerkberaad_next_to_zorg_p0_waits_for_both(service, clock):
     case.assert_replays()
 
 
-@pytest.mark.parametrize("missing", ["gesprek_datum", "locatie", "benodigde_partijen"])
-def test_afspraak_without_required_field_is_refused(service, clock, missing):
+def test_afspraak_without_gesprek_datum_is_refused(service, clock):
+    """The date is required: sp_vk_na_gesprek's deadline is computed from it."""
     case = to_netwerkberaad(service, clock)
-    data = {k: v for k, v in AFSPRAAK.items() if k != missing}
+    data = {k: v for k, v in AFSPRAAK.items() if k != "gesprek_datum"}
     with pytest.raises(InvalidInput):
         case.complete("Task_AfspraakMaken", data)
     assert case.open_ids() == ["Task_AfspraakMaken"]

@@ -36,7 +36,7 @@ def test_reactie_ouders_jeugdige_uitgenodigd_afgerond(service, clock):
     reactie_vragen(case)
     reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
     vk_versturen(case)
-    voorbespreking(case, at(2026, 3, 12, 10, 0))
+    voorbespreking(case, at(2026, 3, 12, 10, 0), voorzitter="onafhankelijk")
     gesprek_voeren(case, ouders_aanwezig=True)
     vk_na_gesprek(case, at(2026, 3, 12, 10, 0))
 
@@ -58,7 +58,7 @@ def test_geen_reactie_verzenddag_over_koningsdag_streeftermijn_en_vk_te_laat(ser
     # TM1: cab_datum + 14 days, end of day (Monday 16 March 23:59:59). A signal, the case goes on.
     case.move_clock(at(2026, 3, 16, 23, 58, 59))
     assert "streeftermijn_overschreden" not in case.signals()
-    case.move_clock(at(2026, 3, 16, 23, 59, 59))
+    case.move_clock(at(2026, 3, 17, 0, 0))
     assert case.signals() == ["streeftermijn_overschreden"]
     assert case.open_ids() == ["Task_ReactieOudersVragen"]
     assert case.instance().status == "running"
@@ -72,7 +72,7 @@ def test_geen_reactie_verzenddag_over_koningsdag_streeftermijn_en_vk_te_laat(ser
     # The card must be sent by the end of Friday 24 April; not sent then -> 'VK te laat', task stays.
     case.move_clock(at(2026, 4, 24, 23, 58, 59))
     assert "vk_te_laat" not in case.signals()
-    case.move_clock(at(2026, 4, 24, 23, 59, 59))
+    case.move_clock(at(2026, 4, 25, 0, 0))
     assert case.signals() == ["streeftermijn_overschreden", "vk_te_laat"]
     assert case.open_ids() == ["Task_DefinitieveVkVersturen"]
     case.move_clock(at(2026, 4, 28, 9, 0))
@@ -136,4 +136,59 @@ def test_leeftijdsgrens_op_gespreksdatum(service, clock, geboortedatum, jeugdige
     case = start_through_p0(service, clock, P3, jeugdigen=[{"naam": "Sam de Vries", "geboortedatum": geboortedatum}])
     organiseren(case, "2026-04-30T10:00", jeugdige=jeugdige)
     assert "Task_JeugdigeAfspraken" not in [t.bpmn_id for t in service.tasks(case_id=case.case_id, state=None)]
+    case.assert_replays()
+
+
+def test_vk_te_laat_bewaakt_de_hele_voorbereiding(service, clock):
+    """'VK te laat' (end of the sending day) guards the whole preparation of the card, not only
+    its last step (DOMAIN §3, SP-VK-VOORBEREID step 4): the parents reacted, but their reaction is
+    still unprocessed when the sending day (Monday 9 March) ends -> signalled then, once."""
+    case = start_through_p0(service, clock, P3)
+    organiseren(case, "2026-03-12T10:00")
+    reactie_vragen(case)
+    case.message("reactie_ouders_ontvangen", {"reactie_ouders": "Wij willen eerst zelf iets proberen."})
+    assert case.open_ids() == ["Task_ReactieOudersVerwerken"]
+
+    case.move_clock(at(2026, 3, 9, 23, 58, 59))
+    assert case.signals() == []
+    case.move_clock(at(2026, 3, 10, 0, 0))
+    assert case.signals() == ["vk_te_laat"]
+    assert case.open_ids() == ["Task_ReactieOudersVerwerken"]
+
+    case.complete("Task_ReactieOudersVerwerken", {"vk_aanpassingen_reactie": "Reactie opgenomen.",
+                                                  "reactie_ouders_in_vk": True})
+    assert case.open_ids() == ["Task_DefinitieveVkVersturen"]
+    vk_versturen(case)
+    assert case.signals() == ["vk_te_laat"]  # one late card, one signal
+    case.assert_replays()
+
+
+def test_maatregel_onafhankelijk_voorzitter_dwingt_onafhankelijke_voorzitter(service, clock):
+    """DOMAIN G23: 'onafhankelijk voorzitter' chosen as a safety measure forces an independent
+    chair, even when the chair question is (wrongly) answered 'de inbrenger zelf'."""
+    case = start_through_p0(service, clock, P3)
+    case.complete("Task_MomentPlannen", {"gesprek_datum": "2026-03-12T10:00",
+                                         "deelnemers": [{"naam": "Petra de Vries", "rol": "ouder"}]})
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Dreiging richting de inbrenger.",
+                                                "veiligheidsmaatregelen": ["onafhankelijk_voorzitter"]})
+    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    assert case.open_ids() == ["Task_OnafhankelijkVoorzitterRegelen"]
+    case.assert_replays()
+
+
+def test_timers_gaan_af_op_hun_moment(service, clock):
+    """A timeDate timer goes off at its moment: the sending day at 09:00:00 (not 08:59), the
+    pre-meeting at gesprek - 30 min exactly. (The other tests check one second later.)"""
+    case = start_through_p0(service, clock, P3)
+    organiseren(case, "2026-03-12T10:00")
+    reactie_vragen(case)
+    case.move_clock(at(2026, 3, 9, 8, 59))
+    assert case.open_ids() == []
+    case.move_clock(at(2026, 3, 9, 9, 0))
+    assert case.open_ids() == ["Task_GeenReactieVastleggen"]
+    case.complete("Task_GeenReactieVastleggen", {"reactie_ouders": "Niet ontvangen.", "voorzitter_geinformeerd": True})
+    vk_versturen(case)
+    case.move_clock(at(2026, 3, 12, 9, 30))
+    assert case.open_ids() == ["Task_Voorbespreking"]
     case.assert_replays()
