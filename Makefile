@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/vht init-db
 	$(BIN)/vht deploy
 	$(BIN)/vht demo
-	$(BIN)/vht run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/vht serve --host 127.0.0.1 --port $(PORT)
 
 lint: node_modules/.installed
 	npx --no-install bpmnlint --max-warnings=0 processes/*.bpmn

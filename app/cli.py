@@ -295,6 +295,19 @@ def versions(as_json):
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="adres om op te luisteren")
+@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT", help="poort (of PORT)")
+@click.option("--threads", default=8, show_default=True, type=int, help="gelijktijdige verzoeken")
+@with_appcontext
+def serve(host, port, threads):
+    """Start de webserver (waitress) met deze applicatie."""
+    from waitress import serve as waitress_serve
+
+    click.echo(f"VeiligheidsTeam werkwijze op http://{host}:{port}/ (Ctrl+C stopt)")
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+@main.command()
 @with_appcontext
 def demo():
     """Laad demogebruikers en democasussen (alleen als ze er nog niet zijn)."""

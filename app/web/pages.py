@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template_string
+from sqlalchemy.exc import SQLAlchemyError
 
 bp = Blueprint("pages", __name__)
 
@@ -25,5 +26,9 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    current_app.extensions["vht_service"].summary()  # proves the database answers
+    try:
+        current_app.extensions["vht_service"].summary()  # proves the database answers, with our tables
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("health check failed: %s", exc)
+        return jsonify(status="fout", bericht="De database is niet bereikbaar of niet bijgewerkt (vht init-db)."), 503
     return jsonify(status="ok")

@@ -14,3 +14,10 @@ def test_home_and_health(sqlite_service):
     assert "VeiligheidsTeam" in page and "p3_interventiegesprek" in page
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json() == {"status": "ok"}
+
+
+def test_health_says_503_when_the_database_is_not_initialised(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/leeg.sqlite", processes_dir=PROCESSES,
+                        forms_dir=FORMS, secret_key="test")
+    response = create_app(settings).test_client().get("/healthz")
+    assert response.status_code == 503 and "vht init-db" in response.get_json()["bericht"]

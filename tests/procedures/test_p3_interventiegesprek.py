@@ -108,7 +108,7 @@ def test_opnieuw_plannen_met_nieuwe_termijnen_dan_terug_naar_vht(service, clock)
     # -> Tuesday 12 May.
     organiseren(case, "2026-05-18T10:00", jeugdige="te_jong")
     reactie_vragen(case)
-    # Nothing fires on the old sending day (6 March lies behind us) nor on 11 May.
+    # The old sending day (6 March) lies behind us: nothing opens, not even on 11 May at 09:00.
     case.move_clock(at(2026, 5, 11, 9, 0))
     assert case.open_ids() == []
     # The two-week target (16 March) was passed while replanning: signalled once.
@@ -191,4 +191,20 @@ def test_timers_gaan_af_op_hun_moment(service, clock):
     vk_versturen(case)
     case.move_clock(at(2026, 3, 12, 9, 30))
     assert case.open_ids() == ["Task_Voorbespreking"]
+    case.assert_replays()
+
+
+def test_taken_in_een_deelproces_horen_bij_hun_procedure(service, clock):
+    """The inbox names the procedure (diagram) a task belongs to. A task inside an embedded
+    sub-process belongs to the diagram that draws it: sp_vk_voorbereiden for the card, P3 for the
+    pre-meeting and the conversation, never the sub-process element's id."""
+    case = start_through_p0(service, clock, P3)
+    assert case.task("Task_MomentPlannen").process_id == "sp_gesprek_organiseren"
+    organiseren(case, "2026-03-12T10:00")
+    assert case.task("Task_ReactieOudersVragen").process_id == "sp_vk_voorbereiden"
+    reactie_vragen(case)
+    reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
+    vk_versturen(case)
+    case.move_clock(at(2026, 3, 12, 9, 31))
+    assert case.task("Task_Voorbespreking").process_id == "p3_interventiegesprek"
     case.assert_replays()
