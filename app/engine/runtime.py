@@ -18,7 +18,6 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -82,13 +81,17 @@ def _to_utc(value) -> datetime | None:
 
 
 def _process_of(task) -> str:
-    """The process (diagram) a task belongs to: an embedded sub-process counts as its parent's."""
+    """The process (diagram) a task belongs to: an embedded sub-process counts as its parent's.
+
+    (The Camunda parser makes embedded sub-processes call activities too; what tells them apart
+    is that they come from the same file as the process around them.)
+    """
     workflow = task.workflow
     while workflow.parent_task_id is not None:
-        owner = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
-        if isinstance(owner.task_spec, CallActivity):
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id).workflow
+        if parent.spec.file != workflow.spec.file:
             break
-        workflow = owner.workflow
+        workflow = parent
     return workflow.spec.name
 
 

