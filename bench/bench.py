@@ -150,7 +150,7 @@ def stock_loop_sizes(passes: int) -> dict[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary folder")
-    parser.add_argument("--cases", type=int, default=60, help="cases per ratio measurement (default 60)")
+    parser.add_argument("--cases", type=int, default=100, help="cases per ratio measurement (default 100)")
     parser.add_argument("--passes", type=int, default=1000, help="rework-loop passes for state growth")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput run")
     args = parser.parse_args()
@@ -169,8 +169,17 @@ def main() -> None:
 
     ours(services["procedures"], P0_ZORG, 5)  # warm up caches (spec parse, statement cache)
     bare(P0_ZORG, 5)
-    our_ms, bare_ms = ours(services["procedures"], P0_ZORG, args.cases), bare(P0_ZORG, args.cases)
-    our_loop, bare_loop = ours(services["loop"], LOOP, args.cases), bare(LOOP, args.cases)
+    # Interleaved rounds, median of the per-round figures: a noisy neighbour hits both sides.
+    rounds = 5
+    per_round = max(1, args.cases // rounds)
+    samples = {"ours": [], "bare": [], "ours_loop": [], "bare_loop": []}
+    for _ in range(rounds):
+        samples["ours"].append(ours(services["procedures"], P0_ZORG, per_round))
+        samples["bare"].append(bare(P0_ZORG, per_round))
+        samples["ours_loop"].append(ours(services["loop"], LOOP, per_round))
+        samples["bare_loop"].append(bare(LOOP, per_round))
+    our_ms, bare_ms = statistics.median(samples["ours"]), statistics.median(samples["bare"])
+    our_loop, bare_loop = statistics.median(samples["ours_loop"]), statistics.median(samples["bare_loop"])
     rate = cases_per_second(services["procedures"], P0_ZORG, args.seconds)
     sizes = loop_sizes(services["loop"], args.passes)
     stock = stock_loop_sizes(args.passes)

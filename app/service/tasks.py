@@ -1,12 +1,12 @@
 """Working the inbox: list, claim, unclaim and complete tasks."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
-from persistence.models import HumanTask
+from persistence.models import HumanTask, User
 
 from . import events
 from .context import Context
@@ -30,14 +30,8 @@ def list_tasks(session: Session, *, case_id=None, role=None, assignee=None, stat
     return session.scalars(query).all()
 
 
-def _open_task(session: Session, task_id: int, with_instance: bool = False) -> HumanTask:
-    if with_instance:
-        # One round trip for the task and the instance it belongs to (the hot path).
-        task = session.scalars(
-            select(HumanTask).where(HumanTask.id == task_id).options(joinedload(HumanTask.instance))
-        ).first()
-    else:
-        task = session.get(HumanTask, task_id)
+def _open_task(session: Session, task_id: int) -> HumanTask:
+    task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"Taak {task_id} bestaat niet.")
     if task.state != "open":
@@ -73,8 +67,18 @@ def unclaim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTa
 
 
 def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: str) -> HumanTask:
-    user = require_user(session, actor)
-    task = _open_task(session, task_id, with_instance=True)
+    # The hot path: task, its instance and the acting user in one round trip.
+    row = session.execute(
+        select(HumanTask, User)
+        .join(User, and_(User.username == actor, User.actief.is_(True)))
+        .where(HumanTask.id == task_id)
+        .options(joinedload(HumanTask.instance))
+    ).first()
+    if row is None:
+        require_user(session, actor)
+        _open_task(session, task_id)  # raises the right NotFound
+    task, user = row
+    _open_task(session, task_id)  # the state check (no query: the task is in the session)
     check_may_work(user, task)
     try:
         values = ctx.forms.validate(task.form_key, data)
