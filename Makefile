@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench serve clean
+.PHONY: run test lint bench serve clean assets browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,33 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(VENV)/.installed
+# The bpmn-js viewer as a static asset: build output copied from node_modules (see .gitignore).
+# The fonts keep their place beside the css, which refers to them as ../font/.
+BPMN_JS := node_modules/bpmn-js/dist
+VENDOR := app/web/static/vendor/bpmn-js
+$(VENDOR)/.copied: node_modules/.installed package-lock.json
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/assets/bpmn-font/css $(VENDOR)/assets/bpmn-font/font
+	cp $(BPMN_JS)/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/
+	cp $(BPMN_JS)/assets/diagram-js.css $(BPMN_JS)/assets/bpmn-js.css $(VENDOR)/assets/
+	cp $(BPMN_JS)/assets/bpmn-font/css/bpmn.css $(VENDOR)/assets/bpmn-font/css/
+	cp $(BPMN_JS)/assets/bpmn-font/font/bpmn.* $(VENDOR)/assets/bpmn-font/font/
+	touch $@
+
+assets: $(VENDOR)/.copied
+
+# The browser tests drive Debian's chromium (never `playwright install`: it cannot download here).
+# Without it they skip, except with CI=true, where they fail.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; then \
+		echo "browser: installed $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else \
+		echo "browser: /usr/bin/chromium is missing and could not be installed (apt-get install chromium as root); the e2e tests will skip, or fail with CI=true"; \
+	fi
+
+run: $(VENV)/.installed node_modules/.installed assets
 	$(BIN)/vht init-db
 	$(BIN)/vht deploy
 	$(BIN)/vht demo
@@ -30,7 +56,7 @@ lint: node_modules/.installed
 	npx --no-install bpmnlint --max-warnings=0 processes/*.bpmn
 	node tools/check_bpmn_import.mjs processes/*.bpmn
 
-test: $(VENV)/.installed lint
+test: $(VENV)/.installed lint assets browser
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed

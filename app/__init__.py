@@ -11,7 +11,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     from .web import register
 
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.config["SECRET_KEY"] = settings.secret_key
     app.extensions["vht_settings"] = settings
     app.extensions["vht_service"] = service or Service(

@@ -294,6 +294,24 @@ def versions(as_json):
     _emit(rows, as_json, lambda r: f"{r['process_id']:32} v{r['version']:<3} {r['deployed_at']}  {r['sha256'][:12]}")
 
 
+@main.command("set-password")
+@click.argument("username")
+@click.password_option("--password", prompt="Nieuw wachtwoord", help="het wachtwoord (anders gevraagd)")
+@with_appcontext
+def set_password(username, password):
+    """Stel het wachtwoord van USERNAME in (minstens 8 tekens)."""
+    _service().set_password(username, password)
+    click.echo(f"wachtwoord van {username} ingesteld")
+
+
+@main.command()
+@click.argument("username")
+@with_appcontext
+def token(username):
+    """Geef USERNAME een nieuw API-token (vervangt het oude; wordt maar één keer getoond)."""
+    click.echo(_service().issue_token(username))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="adres om op te luisteren")
 @click.option("--port", default=5000, show_default=True, type=int, envvar="PORT", help="poort (of PORT)")

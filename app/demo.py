@@ -27,6 +27,11 @@ DEMO_USERS = [
 ]
 
 
+def demo_password(username: str) -> str:
+    """For the demo only; README lists them."""
+    return f"{username}-demo"
+
+
 def _family(achternaam: str, kind: str, geboortedatum: str) -> dict:
     return {
         "ouders": [{"naam": f"Petra {achternaam}", "contact": "06-12345678", "gezag": True},
@@ -40,7 +45,8 @@ def load_demo(service: Service) -> list[str]:
     for username, naam, rollen, gemeente, organisatie in DEMO_USERS:
         service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
                             email=f"{username}@demo.vht.example")
-    lines.append(f"{len(DEMO_USERS)} demogebruikers bijgewerkt")
+        service.set_password(username, demo_password(username))
+    lines.append(f"{len(DEMO_USERS)} demogebruikers bijgewerkt (wachtwoord: <gebruikersnaam>-demo)")
     if service.cases():
         lines.append("er zijn al casussen: democasussen niet opnieuw geladen")
         return lines

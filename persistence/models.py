@@ -56,6 +56,11 @@ class User(Base):
     gemeente: Mapped[str | None] = mapped_column(String(80))
     rollen: Mapped[list] = mapped_column(JSON, default=list)
     actief: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # sha256 of the API token: the token itself is shown once and never stored.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("api_token_hash", name="uq_app_user_api_token_hash"),)
 
 
 class ProcessVersion(Base):
@@ -75,7 +80,11 @@ class ProcessVersion(Base):
     bundle_sha256: Mapped[str] = mapped_column(String(64))
     spec_json: Mapped[str] = mapped_column(Text)
     start_form: Mapped[str | None] = mapped_column(String(120))
+    # The role of the lane the start event is drawn in: who may start this procedure.
+    start_role: Mapped[str | None] = mapped_column(String(40))
     called_processes: Mapped[list] = mapped_column(JSON, default=list)
+    # {process_id: sha256} of the called diagrams as deployed with this version (to show them).
+    called_sha256: Mapped[dict | None] = mapped_column(JSON)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(80))
 
@@ -134,6 +143,7 @@ class HumanTask(Base):
         Index("ix_task_state_role", "state", "role"),
         Index("ix_task_state_assignee", "state", "assignee"),
         Index("ix_task_state_due", "state", "due_at"),
+        Index("ix_task_completed_by", "completed_by", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +156,7 @@ class HumanTask(Base):
     role: Mapped[str | None] = mapped_column(String(40))
     assignee: Mapped[str | None] = mapped_column(String(80))
     form_key: Mapped[str | None] = mapped_column(String(120))
+    documentation: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime]
@@ -153,6 +164,7 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
 
     instance: Mapped[ProcessInstance] = relationship()
+    case: Mapped[Case] = relationship()
 
 
 class Event(Base):
@@ -175,3 +187,37 @@ class Event(Base):
     # sha256 of the engine state after this event (what replay compares), and the chain.
     state_fingerprint: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseMember(Base):
+    """Someone involved in a case beyond its inbrenger and its roles: added, assigned, reassigned."""
+
+    __tablename__ = "case_member"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("app_user.username"), primary_key=True, index=True)
+    reden: Mapped[str | None] = mapped_column(String(200))
+    added_by: Mapped[str] = mapped_column(String(80))
+    added_at: Mapped[datetime]
+
+
+class TaskDraft(Base):
+    """A form half filled in: the user's own, not yet case data."""
+
+    __tablename__ = "task_draft"
+
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime]
+
+
+class LoginAttempt(Base):
+    """Failed logins, for the rate limit (kept in the database so every web process sees them)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]

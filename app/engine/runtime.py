@@ -201,6 +201,15 @@ class Run:
                 due.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
         return min(due) if due else None
 
+    def active_elements(self) -> set[tuple[str, str]]:
+        """(process id, BPMN id) of every element that is running or waiting now."""
+        active = set()
+        for workflow in (self.wf, *self.wf.subprocesses.values()):
+            for task in workflow.tasks.values():
+                if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED) and task.task_spec.bpmn_id:
+                    active.add((_process_of(task), task.task_spec.bpmn_id))
+        return active
+
     def waiting_messages(self) -> list[str]:
         names = set()
         for task in self.wf.event_manager.tasks.values():

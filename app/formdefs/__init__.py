@@ -1,6 +1,7 @@
 """Form definitions (`forms/*.json`): loading, validation with marshmallow, Dutch messages."""
 from .definition import FormDefinition, FormField, FormDefinitionError
+from .json_schema import to_json_schema
 from .registry import FormRegistry
 from .validation import FormValidationError
 
-__all__ = ["FormDefinition", "FormField", "FormDefinitionError", "FormRegistry", "FormValidationError"]
+__all__ = ["FormDefinition", "FormField", "FormDefinitionError", "FormRegistry", "FormValidationError", "to_json_schema"]

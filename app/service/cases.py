@@ -11,7 +11,7 @@ from persistence.models import Case, ProcessInstance
 
 from . import events
 from .context import Context
-from .errors import InvalidInput, NotFound, ProcessFailed
+from .errors import InvalidInput, NotFound, PermissionDenied, ProcessFailed
 from .instances import save_run, version_for_start
 from .users import require_user
 
@@ -36,6 +36,9 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
         raise NotFound(f"Procedure '{process_id}' is niet in gebruik genomen (vht deploy).")
     if not version.start_form:
         raise InvalidInput(f"Procedure '{process_id}' start alleen vanuit een andere procedure.", {})
+    starters = (version.start_role or "").split(",")
+    if not set(starters) & set(user.rollen or []):
+        raise PermissionDenied(f"Procedure '{process_id}' wordt gestart door de rol {' of '.join(starters)}.")
     try:
         values = ctx.forms.validate(version.start_form, data)
     except FormValidationError as exc:

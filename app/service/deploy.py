@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.engine.checks import Problem, check_diagram
+from app.engine.diagram import starter_roles
 from app.engine.parser import ValidationException, VhtParser
 from app.engine.serializer import serializer
 from app.formdefs import FormRegistry
@@ -46,6 +47,7 @@ class ParsedBundle:
     spec: object
     subprocess_specs: dict
     start_form: str | None
+    start_roles: list[str]
     called: list[str]
 
 
@@ -123,8 +125,12 @@ def parse_folder(folder: Path, forms: FormRegistry) -> list[ParsedBundle]:
         bundle = ParsedBundle(
             process_id=pid, file_name=name, name=spec.description if spec.description != pid else None,
             xml=contents[name].decode("utf-8"), sha256=_sha(contents[name]), bundle_sha256=bundle_hash,
-            spec=spec, subprocess_specs=subs, start_form=start_form, called=called,
+            spec=spec, subprocess_specs=subs, start_form=start_form,
+            start_roles=starter_roles(contents[name], pid), called=called,
         )
+        if start_form and not bundle.start_roles:
+            problems.append(Problem(name, pid, "een procedure met een startformulier heeft "
+                                               "camunda:candidateStarterGroups nodig (wie mag haar starten)"))
         problems.extend(_form_problems(bundle, forms))
         bundles.append(bundle)
     if problems:
@@ -134,7 +140,9 @@ def parse_folder(folder: Path, forms: FormRegistry) -> list[ParsedBundle]:
 
 def deploy(session: Session, folder: Path, forms: FormRegistry, actor: str, now) -> list[Deployed]:
     result = []
-    for bundle in parse_folder(folder, forms):
+    bundles = parse_folder(folder, forms)
+    shas = {b.process_id: b.sha256 for b in bundles}
+    for bundle in bundles:
         latest = session.scalars(
             select(ProcessVersion).where(ProcessVersion.process_id == bundle.process_id)
             .order_by(ProcessVersion.version.desc()).limit(1)
@@ -149,7 +157,9 @@ def deploy(session: Session, folder: Path, forms: FormRegistry, actor: str, now)
             process_id=bundle.process_id, version=number, file_name=bundle.file_name, name=bundle.name,
             xml=bundle.xml, sha256=bundle.sha256, bundle_sha256=bundle.bundle_sha256,
             spec_json=serializer().dump_specs(bundle.spec, bundle.subprocess_specs),
-            start_form=bundle.start_form, called_processes=bundle.called, deployed_at=now, deployed_by=actor,
+            start_form=bundle.start_form, start_role=",".join(bundle.start_roles) or None,
+            called_processes=bundle.called, called_sha256={p: shas[p] for p in bundle.called},
+            deployed_at=now, deployed_by=actor,
         ))
         result.append(Deployed(bundle.process_id, number, bundle.file_name, new=True))
     return result

@@ -55,7 +55,8 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
     new_rows = [
         dict(case_id=instance.case_id, instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id,
              name=info.name, process_id=info.process_id, role=info.role, assignee=info.assignee,
-             form_key=info.form_key, due_at=info.due_at, state="open", created_at=now)
+             form_key=info.form_key, documentation=info.documentation, due_at=info.due_at, state="open",
+             created_at=now)
         for spiff_id, info in ready.items() if spiff_id not in known
     ]
     if new_rows:

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 from app.engine import clock as clock_mod
 from app.formdefs import FormRegistry
 from persistence.db import make_engine, make_sessionmaker
-from persistence.models import Case, Event, HumanTask, ProcessVersion
+from persistence.models import Case, Event, HumanTask, ProcessVersion, User
 
-from . import cases, deploy, messages, replay, tasks, timers, users
+from . import access, accounts, case_view, cases, deploy, inbox, messages, replay, tasks, timers, users
 from .context import Context, get_or_404, load_parameters
+from .errors import NotFound
 from .events import SYSTEM
 
 
@@ -68,6 +69,96 @@ class Service:
 
     def fire_due_timers(self, now: datetime | None = None) -> list[timers.TimerResult]:
         return timers.fire_due_timers(self.ctx, now)
+
+    def save_draft(self, task_id: int, data: dict, actor: str) -> None:
+        with self.ctx.transaction() as session:
+            tasks.save_draft(self.ctx, session, task_id, data, actor)
+
+    def reassign(self, task_id: int, to: str, reason: str, actor: str) -> HumanTask:
+        with self.ctx.transaction() as session:
+            return tasks.reassign(self.ctx, session, task_id, to, reason, actor)
+
+    # --- accounts -----------------------------------------------------------------------
+
+    def set_password(self, username: str, password: str) -> None:
+        with self.ctx.transaction() as session:
+            accounts.set_password(session, username, password)
+
+    def authenticate(self, username: str, password: str, client: str) -> User | None:
+        """The user for a correct name and password; accounts.TooManyAttempts when rate limited."""
+        with self.ctx.transaction() as session:
+            return accounts.authenticate(self.ctx, session, username, password, client)
+
+    def issue_token(self, username: str) -> str:
+        with self.ctx.transaction() as session:
+            return accounts.issue_token(session, username)
+
+    def user_for_token(self, token: str) -> User | None:
+        with self.ctx.transaction() as session:
+            return accounts.user_for_token(session, token)
+
+    def user(self, username: str) -> User:
+        with self.ctx.transaction() as session:
+            return users.require_user(session, username)
+
+    def colleagues_with_role(self, role: str) -> list[User]:
+        with self.ctx.transaction() as session:
+            rows = session.scalars(select(User).where(User.actief.is_(True)).order_by(User.naam)).all()
+            return [u for u in rows if role in (u.rollen or [])]
+
+    # --- what one person may see ----------------------------------------------------------
+
+    def inbox(self, username: str, **filters) -> inbox.InboxPage:
+        with self.ctx.transaction() as session:
+            return inbox.inbox(self.ctx, session, users.require_user(session, username), **filters)
+
+    def visible_cases(self, username: str, *, search: str | None = None, limit: int = 200) -> list[Case]:
+        with self.ctx.transaction() as session:
+            user = users.require_user(session, username)
+            query = select(Case).where(access.visible_case_clause(user))
+            if search:
+                term = f"%{search.strip().lower()}%"
+                query = query.where(func.lower(Case.referentie).like(term) | func.lower(Case.jeugdige_initialen).like(term))
+            rows = session.scalars(query.order_by(Case.id.desc()).limit(limit)).all()
+            for row in rows:
+                _ = row.instances
+            return rows
+
+    def case_for(self, username: str, case_id: int) -> Case:
+        with self.ctx.transaction() as session:
+            case = access.require_case(session, users.require_user(session, username), case_id)
+            _ = case.instances
+            return case
+
+    def case_view(self, username: str, case_id: int) -> case_view.CaseView:
+        with self.ctx.transaction() as session:
+            return case_view.case_view(self.ctx, session, users.require_user(session, username), case_id)
+
+    def history_for(self, username: str, case_id: int) -> list[Event]:
+        with self.ctx.transaction() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            return session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
+
+    def task_for(self, username: str, task_id: int) -> tuple[HumanTask, Case, dict | None]:
+        """The task (if it is for this user), its case, and the user's draft of it."""
+        with self.ctx.transaction() as session:
+            task = access.require_task(session, users.require_user(session, username), task_id)
+            return task, task.case, tasks.draft_for(session, task_id, username)
+
+    def next_task_for(self, case_id: int, username: str) -> HumanTask | None:
+        with self.ctx.transaction() as session:
+            return tasks.next_task_for(session, case_id, username)
+
+    def startable_processes(self, username: str) -> list[ProcessVersion]:
+        """The newest version of each procedure this user's roles may start."""
+        with self.ctx.transaction() as session:
+            user = users.require_user(session, username)
+            newest: dict[str, ProcessVersion] = {}
+            for version in session.scalars(select(ProcessVersion).where(ProcessVersion.start_form.is_not(None))
+                                           .order_by(ProcessVersion.version)):
+                newest[version.process_id] = version
+            return [v for v in newest.values()
+                    if set((v.start_role or "").split(",")) & set(user.rollen or [])]
 
     # --- reading ------------------------------------------------------------------------
 

@@ -1,12 +1,14 @@
-"""Working the inbox: list, claim, unclaim and complete tasks."""
+"""Working the inbox: list, claim, unclaim, complete, drafts and reassigning."""
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+import json
+
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
-from persistence.models import HumanTask, User
+from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
 from . import events
 from .context import Context
@@ -96,6 +98,7 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     task.completed_at = now
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
+    session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
     save_run(ctx, session, instance, run)
     events.append(
         session, case_id=task.case_id, instance_id=instance.id, type="task_completed",
@@ -105,3 +108,68 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
         state_fingerprint=run.fingerprint(),
     )
     return task
+
+
+MAX_DRAFT_BYTES = 200_000
+
+
+def save_draft(ctx: Context, session: Session, task_id: int, data: dict, actor: str) -> None:
+    """Keep what someone typed so far; it is theirs until they complete the task."""
+    user = require_user(session, actor)
+    task = _open_task(session, task_id)
+    check_may_work(user, task)
+    if not isinstance(data, dict) or len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise InvalidInput("Het concept is te groot of geen formulier.", {})
+    draft = session.get(TaskDraft, (task_id, user.username))
+    if draft is None:
+        draft = TaskDraft(human_task_id=task_id, username=user.username)
+        session.add(draft)
+    draft.data = data
+    draft.saved_at = ctx.now()
+
+
+def draft_for(session: Session, task_id: int, username: str) -> dict | None:
+    draft = session.get(TaskDraft, (task_id, username))
+    return dict(draft.data) if draft is not None else None
+
+
+def reassign(ctx: Context, session: Session, task_id: int, to: str, reason: str, actor: str) -> HumanTask:
+    """Give an open task to a colleague with the task's role; the reason goes into the history."""
+    user = require_user(session, actor)
+    task = _open_task(session, task_id)
+    case = session.get(Case, task.case_id)
+    if case.inbrenger != user.username:
+        check_may_work(user, task)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Geef een reden op voor het overdragen.", {"reden": ["Dit veld is verplicht."]})
+    if len(reason) > 200:
+        raise InvalidInput("De reden is te lang.", {"reden": ["Maximaal 200 tekens."]})
+    target = session.get(User, to)
+    if target is None or not target.actief:
+        raise InvalidInput("Deze collega bestaat niet.", {"naar": [f"Onbekende gebruiker '{to}'."]})
+    if task.role not in (target.rollen or []):
+        raise InvalidInput("Deze collega kan deze taak niet doen.",
+                           {"naar": [f"{target.naam} heeft de rol '{task.role}' niet."]})
+    previous = task.assignee
+    task.assignee = target.username
+    if session.get(CaseMember, (task.case_id, target.username)) is None:
+        session.add(CaseMember(case_id=task.case_id, username=target.username, reden=f"taak '{task.name}'",
+                               added_by=user.username, added_at=ctx.now()))
+    events.append(session, case_id=task.case_id, instance_id=task.instance_id, type="task_reassigned",
+                  task_bpmn_id=task.bpmn_id, human_task_id=task.id, actor=user.username, at=ctx.now(),
+                  data={"van": previous, "naar": target.username, "reden": reason})
+    return task
+
+
+def next_task_for(session: Session, case_id: int, username: str) -> HumanTask | None:
+    """The user's next open task in the same case: their own first, then one for their roles."""
+    user = require_user(session, username)
+    roles = [r for r in (user.rollen or [])]
+    return session.scalars(
+        select(HumanTask)
+        .where(HumanTask.case_id == case_id, HumanTask.state == "open",
+               (HumanTask.assignee == username) | (HumanTask.assignee.is_(None) & HumanTask.role.in_(roles or ["-"])))
+        .order_by((HumanTask.assignee == username).desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+        .limit(1)
+    ).first()

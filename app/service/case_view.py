@@ -1,0 +1,102 @@
+"""Everything the case page shows, gathered in one read transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from persistence.models import Case, CaseMember, Event, HumanTask, ProcessInstance, ProcessVersion, User
+
+from .access import require_case
+from .context import Context
+from .inbox import soon_limit, urgency
+from .instances import load_run
+
+
+@dataclass
+class DiagramView:
+    process_id: str
+    name: str | None
+    version: int | None
+    xml: str
+    completed: list[str]
+    active: list[str]
+
+
+@dataclass
+class InstanceView:
+    instance: ProcessInstance
+    version: ProcessVersion
+    diagrams: list[DiagramView]
+
+
+@dataclass
+class CaseView:
+    case: Case
+    instances: list[InstanceView]
+    open_tasks: list[tuple[HumanTask, str | None]]
+    deadlines: list[tuple[datetime, str, str | None]]  # (moment, what, urgency)
+    history: list[Event]
+    members: list[CaseMember]
+    outcomes: list[str] = field(default_factory=list)
+
+
+def _called_version(session: Session, process_id: str, sha: str | None) -> ProcessVersion | None:
+    query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+    if sha:
+        query = query.where(ProcessVersion.sha256 == sha)
+    return session.scalars(query.order_by(ProcessVersion.version.desc()).limit(1)).first()
+
+
+def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseView:
+    case = require_case(session, user, case_id)
+    history = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
+    tasks = session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "open")
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    ).all()
+    now = ctx.now()
+    soon = soon_limit(ctx, now)
+    open_tasks = [(t, urgency(ctx, t, now, soon)) for t in tasks]
+
+    done: dict[int, set[tuple[str, str]]] = {}
+    outcomes = []
+    for event in history:
+        marks = done.setdefault(event.instance_id, set())
+        if event.type == "task_completed":
+            marks.add((event.data.get("process_id"), event.task_bpmn_id))
+        for step in event.data.get("steps", []):
+            marks.add((step["process_id"], step["bpmn_id"]))
+            if step["type"] == "EndEvent" and step["bpmn_id"].startswith("Eind_"):
+                outcomes.append(step["bpmn_id"][len("Eind_"):])
+
+    instances, deadlines = [], []
+    for instance in session.scalars(
+        select(ProcessInstance).where(ProcessInstance.case_id == case_id).order_by(ProcessInstance.id)
+    ):
+        version = instance.process_version
+        active = load_run(ctx, instance).active_elements() if instance.status == "running" else set()
+        marks = done.get(instance.id, set())
+        shown = [version.process_id] + [p for p in version.called_processes
+                                        if any(pid == p for pid, _ in marks | active)]
+        diagrams = []
+        for process_id in shown:
+            pv = version if process_id == version.process_id else _called_version(
+                session, process_id, (version.called_sha256 or {}).get(process_id))
+            if pv is None:
+                continue
+            diagrams.append(DiagramView(
+                process_id=process_id, name=pv.name, version=pv.version, xml=pv.xml,
+                completed=sorted(b for p, b in marks if p == process_id),
+                active=sorted(b for p, b in active if p == process_id),
+            ))
+        instances.append(InstanceView(instance, version, diagrams))
+        if instance.next_timer_at:
+            deadlines.append((instance.next_timer_at, f"Volgende termijn in {version.name or version.process_id}",
+                              "verlopen" if instance.next_timer_at < now else None))
+    deadlines += [(t.due_at, t.name, u) for t, u in open_tasks if t.due_at]
+    deadlines.sort(key=lambda d: d[0])
+    members = session.scalars(select(CaseMember).where(CaseMember.case_id == case_id)).all()
+    return CaseView(case, instances, open_tasks, deadlines, history, members, outcomes)

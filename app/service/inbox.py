@@ -1,0 +1,108 @@
+"""The inbox (werkbak): one indexed query per page, whatever the number of open tasks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.engine.clock import TZ
+from persistence.models import Case, HumanTask, User
+
+from .access import case_roles, is_auditor
+from .context import Context
+
+TABS = ("mijn", "rol", "afgerond")
+DEADLINES = ("verlopen", "binnenkort", "deze_week", "geen")
+SOON_WORKING_DAYS = 2
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    task: HumanTask
+    case: Case
+    urgency: str | None  # "verlopen", "binnenkort" or None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), TZ)
+
+
+def soon_limit(ctx: Context, now: datetime) -> datetime:
+    """The end of the 2nd working day from today: due before it means 'binnenkort'."""
+    today = now.astimezone(TZ).date()
+    return _end_of(ctx.kalender.werkdagen_na(today, SOON_WORKING_DAYS))
+
+
+def urgency(ctx: Context, task: HumanTask, now: datetime, soon: datetime | None = None) -> str | None:
+    if task.state != "open" or task.due_at is None:
+        return None
+    if task.due_at < now:
+        return "verlopen"
+    if task.due_at <= (soon or soon_limit(ctx, now)):
+        return "binnenkort"
+    return None
+
+
+def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", procedure: str | None = None,
+          gemeente: str | None = None, deadline: str | None = None, search: str | None = None,
+          sort: str = "deadline", page: int = 1, per_page: int = 50) -> InboxPage:
+    if tab not in TABS:
+        raise ValueError(f"onbekend tabblad {tab!r}")
+    query = select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
+    if tab == "mijn":
+        query = query.where(HumanTask.state == "open", HumanTask.assignee == user.username)
+    elif tab == "rol":
+        roles = case_roles(user)
+        if is_auditor(user):
+            query = query.where(HumanTask.state == "open")
+        else:
+            query = query.where(HumanTask.state == "open", HumanTask.assignee.is_(None),
+                                HumanTask.role.in_(roles or ["-"]))
+    else:
+        query = query.where(HumanTask.state == "completed", HumanTask.completed_by == user.username)
+    if procedure:
+        query = query.where(HumanTask.process_id == procedure)
+    if gemeente:
+        query = query.where(Case.gemeente == gemeente)
+    now = ctx.now()
+    if deadline == "verlopen":
+        query = query.where(HumanTask.due_at < now)
+    elif deadline == "binnenkort":
+        query = query.where(HumanTask.due_at >= now, HumanTask.due_at <= soon_limit(ctx, now))
+    elif deadline == "deze_week":
+        today = now.astimezone(TZ).date()
+        query = query.where(HumanTask.due_at <= _end_of(today + timedelta(days=6 - today.weekday())))
+    elif deadline == "geen":
+        query = query.where(HumanTask.due_at.is_(None))
+    if search:
+        term = f"%{search.strip().lower()}%"
+        query = query.where(or_(func.lower(Case.referentie).like(term), func.lower(Case.jeugdige_initialen).like(term),
+                                func.lower(HumanTask.name).like(term)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if tab == "afgerond":
+        query = query.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+    elif sort == "nieuw":
+        query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    else:
+        query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    page = max(1, page)
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    soon = soon_limit(ctx, now)
+    return InboxPage(
+        rows=[InboxRow(task, case, urgency(ctx, task, now, soon)) for task, case in rows],
+        total=total, page=page, per_page=per_page,
+    )
