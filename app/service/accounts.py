@@ -35,11 +35,12 @@ def authenticate(ctx: Context, session: Session, username: str, password: str, c
     """The user, or None for a wrong name or password; TooManyAttempts after 5 failures in 15 minutes."""
     now = ctx.now()
     keys = [f"user:{username.lower()}", f"client:{client}"]
-    recent = session.scalar(
+    # Per account and per client: guessing one account, or many accounts from one place.
+    recent = session.execute(
         select(func.count()).select_from(LoginAttempt)
-        .where(LoginAttempt.key.in_(keys), LoginAttempt.at > now - WINDOW)
-    ) or 0
-    if recent >= MAX_FAILURES:
+        .where(LoginAttempt.key.in_(keys), LoginAttempt.at > now - WINDOW).group_by(LoginAttempt.key)
+    ).scalars().all()
+    if max(recent, default=0) >= MAX_FAILURES:
         raise TooManyAttempts("Te veel mislukte pogingen. Probeer het over een kwartier opnieuw.")
     user = session.get(User, username)
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)

@@ -68,8 +68,9 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
         if event.type == "task_completed":
             marks.add((event.data.get("process_id"), event.task_bpmn_id))
         for step in event.data.get("steps", []):
-            marks.add((step["process_id"], step["bpmn_id"]))
-            if step["type"] == "EndEvent" and step["bpmn_id"].startswith("Eind_"):
+            if step["bpmn_id"]:
+                marks.add((step["process_id"], step["bpmn_id"]))
+            if step["type"] == "EndEvent" and (step["bpmn_id"] or "").startswith("Eind_"):
                 outcomes.append(step["bpmn_id"][len("Eind_"):])
 
     instances, deadlines = [], []
