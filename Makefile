@@ -50,7 +50,8 @@ run: $(VENV)/.installed node_modules/.installed assets
 	$(BIN)/vht init-db
 	$(BIN)/vht deploy
 	$(BIN)/vht demo
-	$(BIN)/vht serve --host 127.0.0.1 --port $(PORT)
+	# The worker (timers, mail) runs beside the web server and stops with it.
+	$(BIN)/vht worker & trap 'kill $$!' EXIT INT TERM; $(BIN)/vht serve --host 127.0.0.1 --port $(PORT)
 
 lint: node_modules/.installed
 	npx --no-install bpmnlint --max-warnings=0 processes/*.bpmn

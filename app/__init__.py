@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key
     app.extensions["vht_settings"] = settings
     app.extensions["vht_service"] = service or Service(
-        settings.database_url, settings.processes_dir, settings.forms_dir
+        settings.database_url, settings.processes_dir, settings.forms_dir, base_url=settings.base_url
     )
     register(app)
     return app

@@ -294,6 +294,52 @@ def versions(as_json):
     _emit(rows, as_json, lambda r: f"{r['process_id']:32} v{r['version']:<3} {r['deployed_at']}  {r['sha256'][:12]}")
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="één ronde en dan stoppen")
+@click.option("--interval", default=15.0, show_default=True, type=float, help="seconden tussen de rondes")
+@with_appcontext
+def worker(once, interval):
+    """Laat verlopen timers afgaan en verstuur de uitgaande berichten (SMTP_HOST, SMTP_PORT, ...)."""
+    import logging
+
+    from app.mail import SmtpSender, SmtpSettings
+    from app.worker import run_forever, run_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sender = SmtpSender(SmtpSettings.from_env())
+    if once:
+        fired, mails = run_once(_service(), sender)
+        click.echo(f"{fired} instantie(s) met timers, {mails.sent} bericht(en) verstuurd, "
+                   f"{mails.retried} later opnieuw, {mails.failed} mislukt")
+        return
+    click.echo(f"worker gestart (elke {interval:g} s); Ctrl+C stopt")
+    run_forever(_service(), sender, interval)
+
+
+@main.command("outbox")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), help="alleen deze status")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def list_outbox(status, as_json):
+    """Toon de uitgaande berichten (nieuwste eerst) met hun status en laatste fout."""
+    rows = [{"id": m.id, "case_id": m.case_id, "reason": m.reason, "recipients": m.recipients,
+             "subject": m.subject, "status": m.status, "attempts": m.attempts,
+             "next_attempt_at": _local(m.next_attempt_at), "sent_at": _local(m.sent_at),
+             "last_error": m.last_error} for m in _service().outbox(status)]
+    _emit(rows, as_json, lambda r: f"{r['id']:>5}  {r['status']:8} {r['attempts']:>2}x  {r['subject']}"
+                                   + (f"  [{r['last_error']}]" if r["last_error"] else ""))
+
+
+@main.command("outbox-retry")
+@click.argument("message_id", type=int)
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="een beheerder")
+@with_appcontext
+def outbox_retry(message_id, actor):
+    """Verstuur een mislukt bericht opnieuw (na herstel van de mailserver of het adres)."""
+    _service().retry_outbox(message_id, actor)
+    click.echo(f"bericht {message_id} staat weer in de wachtrij")
+
+
 @main.command("set-password")
 @click.argument("username")
 @click.password_option("--password", prompt="Nieuw wachtwoord", help="het wachtwoord (anders gevraagd)")

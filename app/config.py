@@ -17,6 +17,7 @@ class Settings:
     processes_dir: Path
     forms_dir: Path
     secret_key: str
+    base_url: str = "http://127.0.0.1:5000"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -26,4 +27,6 @@ class Settings:
             forms_dir=Path(os.environ.get("VHT_FORMS_DIR") or ROOT / "forms"),
             # Without a configured key every restart logs everybody out; fine for the demo.
             secret_key=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+            # Where people open the product: used for links in mails.
+            base_url=os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}",
         )

@@ -141,17 +141,21 @@ class Run:
         raise EngineError(f"Het proces wacht niet op het bericht '{message_name}'.")
 
     def outgoing(self) -> list[dict]:
-        """Messages and escalations the process threw that nothing inside it caught."""
+        """Messages and escalations the process threw that nothing inside it caught.
+
+        A message carries `payload`: the data of the step that sent it (who to send to).
+        """
         result = []
         for event in self.wf.get_events():
             definition = event.event_definition
-            result.append(
-                {
-                    "kind": type(definition).__name__.replace("EventDefinition", "").lower(),
-                    "name": getattr(definition, "name", None) or getattr(definition, "code", None),
-                    "code": getattr(definition, "code", None),
-                }
-            )
+            item = {
+                "kind": type(definition).__name__.replace("EventDefinition", "").lower(),
+                "name": getattr(definition, "name", None) or getattr(definition, "code", None),
+                "code": getattr(definition, "code", None),
+            }
+            if isinstance(definition, MessageEventDefinition) and isinstance(event.payload, dict):
+                item["payload"] = event.payload
+            result.append(item)
         return result
 
     # --- reading ------------------------------------------------------------------------

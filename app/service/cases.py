@@ -9,10 +9,9 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, ProcessInstance
 
-from . import events
 from .context import Context
 from .errors import InvalidInput, NotFound, PermissionDenied, ProcessFailed
-from .instances import save_run, version_for_start
+from .instances import record_act, version_for_start
 from .users import require_user
 
 # What a procedure implies about the case that its start form need not ask.
@@ -71,7 +70,6 @@ def start_instance(ctx: Context, session: Session, case: Case, version, values: 
         run, log = ctx.runtime.start(spec, subs, start_data)
     except EngineError as exc:
         raise ProcessFailed(str(exc)) from exc
-    outgoing = run.outgoing()  # drained before saving, so each message is recorded once
     now = ctx.now()
     instance = ProcessInstance(
         case_id=case.id, process_version_id=version.id, process_id=version.process_id, state="",
@@ -79,12 +77,7 @@ def start_instance(ctx: Context, session: Session, case: Case, version, values: 
     )
     session.add(instance)
     session.flush()
-    save_run(ctx, session, instance, run)
-    events.append(
-        session, case_id=case.id, instance_id=instance.id, type="instance_started", actor=actor, at=now,
-        data={"process_id": version.process_id, "process_version": version.version,
-              "process_version_id": version.id, "data": start_data, "steps": log.steps,
-              "outgoing": outgoing},
-        state_fingerprint=run.fingerprint(),
-    )
+    record_act(ctx, session, instance, run, log, type="instance_started", actor=actor,
+               data={"process_id": version.process_id, "process_version": version.version,
+                     "process_version_id": version.id, "data": start_data})
     return instance

@@ -58,6 +58,7 @@ class Context:
     forms: FormRegistry
     clock: clock_mod.Clock
     parameters: dict
+    base_url: str = "http://127.0.0.1:5000"
     specs: SpecCache = field(default_factory=SpecCache)
     runtime: Runtime = None  # type: ignore[assignment]
 

@@ -8,6 +8,7 @@ from app.engine.runtime import EngineError, Run
 from app.engine.serializer import serializer
 from persistence.models import HumanTask, ProcessInstance, ProcessVersion
 
+from . import events, notifications
 from .context import Context
 from .errors import ProcessFailed
 
@@ -17,8 +18,27 @@ def load_run(ctx: Context, instance: ProcessInstance) -> Run:
     return ctx.runtime.load(instance.state, spec, subs)
 
 
-def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> None:
-    """Write the engine state and the columns people and the timer worker query."""
+def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: Run, log, *, type: str,
+               actor: str, data: dict, task_bpmn_id: str | None = None, human_task_id: int | None = None):
+    """After the engine moved: save it, project the inbox, log the event, queue the mails.
+
+    One place for every act (start, completion, message, timer), so none of them can forget a part.
+    """
+    outgoing = run.outgoing()  # drained before saving, so each message is recorded once
+    new_tasks = save_run(ctx, session, instance, run)
+    event = events.append(
+        session, case_id=instance.case_id, instance_id=instance.id, type=type, actor=actor, at=ctx.now(),
+        task_bpmn_id=task_bpmn_id, human_task_id=human_task_id,
+        data={**data, "steps": log.steps,
+              "outgoing": [{k: v for k, v in item.items() if k != "payload"} for item in outgoing]},
+        state_fingerprint=run.fingerprint(),
+    )
+    notifications.enqueue(session, instance.case_id, event.seq, outgoing, new_tasks, ctx.now(), ctx.base_url)
+    return event
+
+
+def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[dict]:
+    """Write the engine state and the columns people and the timer worker query; the new tasks."""
     now = ctx.now()
     instance.state = run.dump()
     instance.serializer_version = serializer().version
@@ -29,10 +49,10 @@ def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run
         instance.status = "completed"
         instance.eindstatus = run.end_state()
         instance.completed_at = now
-    project_tasks(ctx, session, instance, run)
+    return project_tasks(ctx, session, instance, run)
 
 
-def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> None:
+def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[dict]:
     """Make the inbox rows of this instance match the engine's ready user tasks.
 
     Plain statements rather than ORM objects: this runs on every act and only writes.
@@ -61,6 +81,7 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
     ]
     if new_rows:
         session.execute(insert(HumanTask), new_rows)
+    return new_rows
 
 
 def version_for_start(session: Session, process_id: str) -> ProcessVersion | None:

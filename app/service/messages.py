@@ -8,10 +8,9 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, ProcessInstance
 
-from . import events
 from .context import Context, get_or_404
 from .errors import InvalidInput, NotFound, ProcessFailed
-from .instances import load_run, save_run
+from .instances import load_run, record_act
 from .users import require_user
 
 
@@ -33,12 +32,6 @@ def deliver_message(ctx: Context, session: Session, case_id: int, name: str, pay
         log = run.deliver(name, values)
     except EngineError as exc:
         raise ProcessFailed(str(exc)) from exc
-    outgoing = run.outgoing()
-    save_run(ctx, session, instance, run)
-    now = ctx.now()
-    events.append(
-        session, case_id=case_id, instance_id=instance.id, type="message_delivered", actor=actor, at=now,
-        data={"message": name, "data": values, "steps": log.steps, "outgoing": outgoing},
-        state_fingerprint=run.fingerprint(),
-    )
+    record_act(ctx, session, instance, run, log, type="message_delivered", actor=actor,
+               data={"message": name, "data": values})
     return instance

@@ -11,15 +11,15 @@ from app.formdefs import FormRegistry
 from persistence.db import make_engine, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessVersion, User
 
-from . import access, accounts, case_view, cases, deploy, inbox, messages, replay, tasks, timers, users
+from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
 from .context import Context, get_or_404, load_parameters
-from .errors import NotFound
+from .errors import NotFound, PermissionDenied
 from .events import SYSTEM
 
 
 class Service:
     def __init__(self, database_url: str | None, processes_dir: Path, forms_dir: Path,
-                 clock: clock_mod.Clock | None = None, engine=None):
+                 clock: clock_mod.Clock | None = None, engine=None, base_url: str = "http://127.0.0.1:5000"):
         self.engine = engine or make_engine(database_url)
         self.ctx = Context(
             sessions=make_sessionmaker(self.engine),
@@ -27,6 +27,7 @@ class Service:
             forms=FormRegistry(Path(forms_dir)),
             clock=clock or clock_mod.SystemClock(),
             parameters=load_parameters(Path(processes_dir)),
+            base_url=base_url.rstrip("/"),
         )
 
     # --- set-up -------------------------------------------------------------------------
@@ -69,6 +70,23 @@ class Service:
 
     def fire_due_timers(self, now: datetime | None = None) -> list[timers.TimerResult]:
         return timers.fire_due_timers(self.ctx, now)
+
+    def deliver_outbox(self, sender, now: datetime | None = None) -> outbox.DeliveryResult:
+        return outbox.deliver_due(self.ctx, sender, now)
+
+    def outbox(self, status: str | None = None) -> list:
+        with self.ctx.transaction() as session:
+            return outbox.listing(session, status)
+
+    def retry_outbox(self, message_id: int, actor: str):
+        with self.ctx.transaction() as session:
+            user = users.require_user(session, actor)
+            if access.ADMIN not in (user.rollen or []):
+                raise PermissionDenied("Alleen een beheerder kan berichten opnieuw laten versturen.")
+            row = outbox.retry_now(self.ctx, session, message_id)
+            if row is None:
+                raise NotFound(f"Bericht {message_id} bestaat niet.")
+            return row
 
     def save_draft(self, task_id: int, data: dict, actor: str) -> None:
         with self.ctx.transaction() as session:
@@ -202,3 +220,46 @@ class Service:
     def process_versions(self) -> list[ProcessVersion]:
         with self.ctx.transaction() as session:
             return session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version)).all()
+
+    # --- for the pages (small reads and one act with its access check) ----------------------
+
+    def process_names(self) -> dict[str, str]:
+        """{process_id: Dutch name} of the newest version of every deployed procedure."""
+        with self.ctx.transaction() as session:
+            rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                                   .order_by(ProcessVersion.process_id, ProcessVersion.version)).all()
+            return {process_id: name or process_id for process_id, name in rows}
+
+    def user_names(self) -> dict[str, str]:
+        """{username: naam} of everyone, to show people by name."""
+        with self.ctx.transaction() as session:
+            return dict(session.execute(select(User.username, User.naam)).all())
+
+    def may_start_cases(self, username: str) -> bool:
+        """Whether any deployed procedure may be started by this user's roles (without loading diagrams)."""
+        with self.ctx.transaction() as session:
+            user = users.require_user(session, username)
+            starters = session.scalars(select(ProcessVersion.start_role)
+                                       .where(ProcessVersion.start_form.is_not(None)).distinct()).all()
+            return any(set((s or "").split(",")) & set(user.rollen or []) for s in starters)
+
+    def case_task_names(self, username: str, case_id: int) -> dict[int, str]:
+        """{human task id: name} of every task of a case the user may see (for its history)."""
+        with self.ctx.transaction() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            return dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.case_id == case_id)).all())
+
+    def deliver_message_for(self, username: str, case_id: int, name: str, payload: dict):
+        """A message from outside (e.g. the parents' reaction) recorded by a person: the case's
+        inbrenger or someone added to it. Others who see the case get PermissionDenied."""
+        from persistence.models import CaseMember
+
+        from .errors import PermissionDenied
+
+        with self.ctx.transaction() as session:
+            user = users.require_user(session, username)
+            case = access.require_case(session, user, case_id)
+            access.require_may_act(user)
+            if case.inbrenger != user.username and session.get(CaseMember, (case_id, user.username)) is None:
+                raise PermissionDenied("Alleen de inbrenger of een betrokkene van de casus legt een bericht vast.")
+            return messages.deliver_message(self.ctx, session, case_id, name, payload, user.username)

@@ -13,7 +13,7 @@ from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 from . import events
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailed
-from .instances import load_run, save_run
+from .instances import load_run, record_act
 from .users import check_may_work, require_user
 
 
@@ -92,21 +92,14 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
         log = run.complete(task.spiff_task_id, values)
     except EngineError as exc:
         raise ProcessFailed(str(exc)) from exc
-    outgoing = run.outgoing()
-    now = ctx.now()
     task.state = "completed"
-    task.completed_at = now
+    task.completed_at = ctx.now()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
     session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
-    save_run(ctx, session, instance, run)
-    events.append(
-        session, case_id=task.case_id, instance_id=instance.id, type="task_completed",
-        task_bpmn_id=task.bpmn_id, human_task_id=task.id, actor=user.username, at=now,
-        data={"process_id": task.process_id, "task": task.name, "data": values, "steps": log.steps,
-              "outgoing": outgoing},
-        state_fingerprint=run.fingerprint(),
-    )
+    record_act(ctx, session, instance, run, log, type="task_completed", actor=user.username,
+               task_bpmn_id=task.bpmn_id, human_task_id=task.id,
+               data={"process_id": task.process_id, "task": task.name, "data": values})
     return task
 
 

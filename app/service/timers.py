@@ -13,7 +13,7 @@ from persistence.models import ProcessInstance
 from . import events
 from .context import Context
 from .errors import Conflict, ProcessFailed
-from .instances import load_run, save_run
+from .instances import load_run, record_act
 
 
 @dataclass
@@ -53,13 +53,7 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
             raise ProcessFailed(str(exc)) from exc
         if not log.steps:
             return None  # nothing was due after all: no save, no event
-        outgoing = run.outgoing()
-        save_run(ctx, session, instance, run)
-        events.append(
-            session, case_id=instance.case_id, instance_id=instance.id, type="timer_fired",
-            actor=events.SYSTEM, at=now, data={"steps": log.steps, "outgoing": outgoing},
-            state_fingerprint=run.fingerprint(),
-        )
+        record_act(ctx, session, instance, run, log, type="timer_fired", actor=events.SYSTEM, data={})
         return TimerResult(instance.id, instance.case_id, log.steps)
 
 

@@ -1,0 +1,81 @@
+"""A posted HTML form as the JSON-ish dict the service validates.
+
+- yes/no radios (`ja`/`nee`) become booleans; checkboxes of a multiple choice become a list
+  (an empty list when none is ticked: "none of these" is an answer);
+- repeated groups arrive as `<list>-<row>-<field>` (e.g. `afspraken-0-wie`) and become a list of
+  dicts in row order; rows left completely empty are dropped, and so are empty strings;
+- fields hidden by `show_if` are dropped (the user changed their mind; the server validation still
+  decides what is acceptable).
+Text is kept as typed, so a form shown again with its errors shows exactly what was sent.
+"""
+from __future__ import annotations
+
+import re
+
+from app.formdefs import FormDefinition, FormField
+
+YES, NO = "ja", "nee"
+_ROW = re.compile(r"^(?P<list>[A-Za-z_][A-Za-z0-9_]*)-(?P<row>\d{1,4})-(?P<field>[A-Za-z_][A-Za-z0-9_]*)$")
+MAX_ROWS = 200
+
+
+def _yes_no(value: str):
+    if value == YES:
+        return True
+    if value == NO:
+        return False
+    return value  # anything else is left for the validation to refuse
+
+
+def _scalar(spec: FormField, form, key: str):
+    if spec.type == "multiple_choice":
+        return [v for v in form.getlist(key) if v != ""]
+    value = form.get(key, "")
+    if spec.type == "yes_no":
+        return _yes_no(value) if value != "" else None
+    return value if value != "" else None
+
+
+def _rows(spec: FormField, form) -> list[dict]:
+    indices = set()
+    for key in form.keys():
+        match = _ROW.match(key)
+        if match and match["list"] == spec.name:
+            indices.add(int(match["row"]))
+    rows = []
+    for index in sorted(indices)[:MAX_ROWS]:
+        row = {}
+        for item in spec.item_fields:
+            value = _scalar(item, form, f"{spec.name}-{index}-{item.name}")
+            if value is not None and value != []:
+                row[item.name] = value
+        if row:
+            rows.append(row)
+    return rows
+
+
+def visible(spec: FormField, data: dict) -> bool:
+    """The same rule as the validation's: shown when the condition on the other field holds."""
+    cond = spec.show_if
+    if not cond:
+        return True
+    value = data.get(cond["field"])
+    if "equals" in cond:
+        return value == cond["equals"]
+    return isinstance(value, list) and cond["contains"] in value
+
+
+def form_to_data(definition: FormDefinition, form) -> dict:
+    """`form` is a werkzeug MultiDict (request.form)."""
+    data: dict = {}
+    for spec in definition.fields:
+        if spec.type == "list":
+            data[spec.name] = _rows(spec, form)
+            continue
+        value = _scalar(spec, form, spec.name)
+        if value is not None:
+            data[spec.name] = value
+    for spec in definition.fields:
+        if not visible(spec, data):
+            data.pop(spec.name, None)
+    return data

@@ -1,0 +1,98 @@
+"""Dutch words for codes (roles, event types, deadlines) and the date formats people read."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from app.engine.clock import TZ
+
+ROLES = {
+    "inbrenger": "Inbrenger",
+    "veiligheidsteam": "VeiligheidsTeam",
+    "netwerkpartner": "Netwerkpartner",
+    "voorzitter": "Voorzitter",
+    "rvdk": "Raad voor de Kinderbescherming",
+    "gi": "Gecertificeerde instelling",
+    "toegang": "Gemeentelijke toegang",
+    "zorgaanbieder": "Zorgaanbieder",
+    "procesbeheerder": "Procesbeheerder",
+    "auditor": "Auditor",
+    "beheerder": "Beheerder",
+}
+
+EVENTS = {
+    "instance_started": "Procedure gestart",
+    "task_completed": "Taak afgerond",
+    "task_claimed": "Taak opgepakt",
+    "task_unclaimed": "Taak vrijgegeven",
+    "task_reassigned": "Taak overgedragen",
+    "message_delivered": "Bericht ontvangen",
+    "timer_fired": "Termijn verstreken",
+}
+
+URGENCY = {"verlopen": "verlopen", "binnenkort": "binnenkort"}
+
+DEADLINE_FILTERS = [
+    ("", "Alle deadlines"),
+    ("verlopen", "Verlopen"),
+    ("binnenkort", "Binnen 2 werkdagen"),
+    ("deze_week", "Deze week"),
+    ("geen", "Geen deadline"),
+]
+
+INSTANCE_STATUS = {"running": "loopt", "completed": "afgerond", "cancelled": "gestopt", "error": "fout"}
+CASE_STATUS = {"open": "open", "closed": "gesloten", "gesloten": "gesloten"}
+TASK_STATE = {"open": "open", "completed": "afgerond", "cancelled": "vervallen"}
+MAATREGEL = {"geen": "Geen", "ots": "Ondertoezichtstelling (OTS)", "voogdij": "Voogdij"}
+
+
+def role(code: str | None) -> str:
+    return ROLES.get(code or "", code or "")
+
+
+def words(code: str | None) -> str:
+    """An id such as `interventiegesprek_afgerond_vrijwillig` as words."""
+    text = (code or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(TZ) if moment is not None else None
+
+
+def datum(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = local(value) if value.tzinfo else value
+        return value.strftime("%d-%m-%Y")
+    return value.strftime("%d-%m-%Y")
+
+
+def datumtijd(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = local(value) if value.tzinfo else value
+        return value.strftime("%d-%m-%Y %H:%M")
+    return datum(value)
+
+
+def register(app) -> None:
+    app.add_template_filter(role, "rol")
+    app.add_template_filter(words, "woorden")
+    app.add_template_filter(datum, "datum")
+    app.add_template_filter(datumtijd, "datumtijd")
+    app.jinja_env.globals.update(
+        EVENT_LABELS=EVENTS, INSTANCE_STATUS=INSTANCE_STATUS, CASE_STATUS=CASE_STATUS,
+        TASK_STATE=TASK_STATE, MAATREGEL=MAATREGEL, DEADLINE_FILTERS=DEADLINE_FILTERS,
+    )

@@ -1,0 +1,39 @@
+"""The background worker: fires due timers and delivers the outbox, again and again.
+
+Several may run against PostgreSQL (each timer and each mail is taken by one of them); against
+SQLite run one. Every timer and every mail is its own transaction, so stopping a worker, even
+with kill -9, leaves nothing half done.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from app.mail import SmtpSender, SmtpSettings
+
+log = logging.getLogger("vht.worker")
+
+
+def run_once(service, sender) -> tuple[int, object]:
+    now = service.ctx.clock.now()
+    fired = [r for r in service.fire_due_timers(now) if not r.error]
+    mails = service.deliver_outbox(sender, now)
+    return len(fired), mails
+
+
+def run_forever(service, sender=None, interval: float = 15.0, stop: threading.Event | None = None) -> None:
+    sender = sender or SmtpSender(SmtpSettings.from_env())
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        try:
+            fired, mails = run_once(service, sender)
+            if fired or mails.sent or mails.retried or mails.failed:
+                log.info("timers: %d, mails sent %d, retried %d, failed %d", fired, mails.sent, mails.retried,
+                         mails.failed)
+        except Exception:  # noqa: BLE001 - a worker must survive a bad round (database restart, ...)
+            log.exception("worker round failed; next round in %ss", interval)
+        stop.wait(interval)
