@@ -17,7 +17,7 @@ import ast
 import functools
 import operator
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -381,11 +381,25 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def __init__(self, kalender: WerkdagKalender | None = None):
         super().__init__({})
         self.kalender = kalender if kalender is not None else WerkdagKalender()
+        self._case_calendars: dict[tuple, WerkdagKalender] = {}
+
+    def _kalender_for(self, scope) -> WerkdagKalender:
+        """A case counts working days with the closing days it started with (its `instellingen`),
+        so changing parameters.json later moves no deadline of a running case, and replay agrees."""
+        settings = scope.get("instellingen")
+        if not isinstance(settings, dict) or "extra_sluitingsdagen" not in settings:
+            return self.kalender
+        key = tuple(sorted(str(d) for d in settings["extra_sluitingsdagen"] or []))
+        kalender = self._case_calendars.get(key)
+        if kalender is None:
+            kalender = self._case_calendars[key] = WerkdagKalender(
+                extra_gesloten=[date.fromisoformat(day) for day in key])
+        return kalender
 
     def evaluate(self, expression, context, external_context=None):
         from app.engine.helpers import make_helpers
         scope = {**(external_context or {}), **context}
-        return evaluate(expression, scope, make_helpers(self.kalender, scope))
+        return evaluate(expression, scope, make_helpers(self._kalender_for(scope), scope))
 
     def execute(self, script, context, external_context=None):
         raise ExpressieFout("Scripts zijn niet toegestaan: alleen expressies (voorwaarden, timers, "

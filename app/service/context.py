@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from datetime import date
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,8 @@ class Context:
     runtime: Runtime = None  # type: ignore[assignment]
 
     def __post_init__(self):
-        kalender = WerkdagKalender(extra_gesloten=self.parameters.get("extra_sluitingsdagen", []))
+        kalender = WerkdagKalender(
+            extra_gesloten=[date.fromisoformat(d) for d in self.parameters.get("extra_sluitingsdagen", [])])
         self.kalender = kalender
         if self.runtime is None:
             self.runtime = Runtime(make_script_engine(kalender))
@@ -96,8 +98,17 @@ class Context:
 
 
 def load_parameters(processes_dir: Path) -> dict:
+    """processes/parameters.json, checked: a wrong value stops the start with a clear message."""
     path = Path(processes_dir) / "parameters.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        parameters = json.loads(path.read_text(encoding="utf-8"))
+        for day in parameters.get("extra_sluitingsdagen", []):
+            date.fromisoformat(day)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc} (extra_sluitingsdagen is een lijst van datums JJJJ-MM-DD)") from exc
+    return parameters
 
 
 def get_or_404(session: Session, model, key, what: str):

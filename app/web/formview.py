@@ -85,6 +85,11 @@ def is_checked(spec: FormField, value, option: str) -> bool:
     return control_value(spec, value) == option
 
 
+def is_grouped(spec: FormField) -> bool:
+    """Shown as a group of radio buttons or checkboxes (a fieldset with a legend)."""
+    return spec.type in ("yes_no", "multiple_choice") or (spec.type == "choice" and len(spec.options) <= RADIO_MAX_OPTIONS)
+
+
 def show_if_attrs(spec: FormField) -> dict:
     cond = spec.show_if
     if not cond:
@@ -101,5 +106,5 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         field_messages=field_messages, row_messages=row_messages, row_other_messages=row_other_messages,
         other_messages=other_messages, rows_of=rows_of, control_value=control_value, is_checked=is_checked,
-        show_if_attrs=show_if_attrs, RADIO_MAX_OPTIONS=RADIO_MAX_OPTIONS, YES=YES, NO=NO,
+        show_if_attrs=show_if_attrs, is_grouped=is_grouped, RADIO_MAX_OPTIONS=RADIO_MAX_OPTIONS, YES=YES, NO=NO,
     )

@@ -230,3 +230,15 @@ def test_results_are_json_safe_iso_strings_that_spiffworkflow_can_use():
         TimerEventDefinition.get_datetime(value)   # what a timeDate does with it
     moments = [v for v in results if "T" in v]
     assert all(datetime.fromisoformat(v).tzinfo is not None for v in moments)
+
+
+def test_a_case_counts_with_the_closing_days_it_started_with():
+    """Extra closing days come from the case's own settings, so they can differ per case."""
+    from app.engine.expressions import SandboxEnvironment
+
+    env = SandboxEnvironment(WerkdagKalender())
+    plain = {"instellingen": {"extra_sluitingsdagen": []}, "d": "2026-05-18"}
+    closed = {"instellingen": {"extra_sluitingsdagen": ["2026-05-15"]}, "d": "2026-05-18"}
+    # 14 May 2026 is Hemelvaartsdag; the Friday after it is a common closing day.
+    assert env.evaluate("werkdagen_voor(d, 1)", plain) == "2026-05-15"
+    assert env.evaluate("werkdagen_voor(d, 1)", closed) == "2026-05-13"

@@ -1,0 +1,74 @@
+"""Cases: the ones you may see, starting one, one case, its history; and the procedures you may start."""
+from __future__ import annotations
+
+from flask import url_for
+from flask.views import MethodView
+
+from app.formdefs import to_json_schema
+from app.service import InvalidInput, NotFound
+
+from .auth import current_username, require_may_act, service
+from .blueprint import Blueprint
+from .schemas import CaseDetailSchema, CaseQuerySchema, CaseSchema, EventSchema, ProcessSchema, StartCaseSchema
+
+blp = Blueprint("api_cases", __name__, url_prefix="/api", description="Casussen en procedures")
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, CaseSchema(many=True))
+    @blp.errors()
+    @blp.doc(summary="Casussen die u mag zien", description="Nieuwste eerst. Een auditor ziet alle casussen.")
+    def get(self, args):
+        return service().visible_cases(current_username(), search=args.get("search"), limit=args["limit"])
+
+    @blp.arguments(StartCaseSchema)
+    @blp.response(201, CaseDetailSchema)
+    @blp.errors(403, e403="Uw rol mag deze procedure niet starten, of u bent auditor")
+    @blp.doc(summary="Start een procedure voor een nieuwe casus",
+             description="`data` volgt het startformulier van de procedure (GET /api/processes). "
+                         "Fouten in `data` staan in `velden.data`.")
+    def post(self, body):
+        require_may_act()
+        username = current_username()
+        try:
+            case = service().start_case(body["process_id"], body["data"], username)
+        except NotFound as exc:  # the procedure is not deployed: a wrong value in the body
+            raise InvalidInput(exc.message, {"process_id": [exc.message]}) from exc
+        except InvalidInput as exc:
+            velden = {"data": exc.errors} if exc.errors else {"process_id": [exc.message]}
+            raise InvalidInput(exc.message, velden) from exc
+        view = service().case_view(username, case.id)
+        return view, 201, {"Location": url_for("api_cases.Case", case_id=case.id)}
+
+
+@blp.route("/cases/<int:case_id>")
+class Case(MethodView):
+    @blp.response(200, CaseDetailSchema)
+    @blp.errors(404, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
+    @blp.doc(summary="Eén casus: gegevens, procedures, open taken, termijnen, betrokkenen")
+    def get(self, case_id):
+        return service().case_view(current_username(), case_id)
+
+
+@blp.route("/cases/<int:case_id>/history")
+class CaseHistory(MethodView):
+    @blp.response(200, EventSchema(many=True))
+    @blp.errors(404, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
+    @blp.doc(summary="De geschiedenis van een casus: wie deed wat, wanneer, met welke gegevens",
+             description="In volgorde (seq). Elke gebeurtenis draagt de hash van de keten.")
+    def get(self, case_id):
+        return service().history_for(current_username(), case_id)
+
+
+@blp.route("/processes")
+class Processes(MethodView):
+    @blp.response(200, ProcessSchema(many=True))
+    @blp.errors()
+    @blp.doc(summary="Procedures die u mag starten, met hun startformulier als JSON Schema")
+    def get(self):
+        forms = service().ctx.forms
+        return [{"process_id": v.process_id, "version": v.version, "name": v.name, "start_form": v.start_form,
+                 "form": to_json_schema(forms.get(v.start_form))}
+                for v in service().startable_processes(current_username())]

@@ -1,0 +1,263 @@
+"""The API's marshmallow schemas: what it answers (dumped from the service's objects) and what it
+accepts. Field names follow the command line's JSON (app/cli.py: task_json, case_json,
+event_json), so a program can switch between `vht ... --json` and the API. Times are Dutch local
+time as ISO 8601 with offset, minutes precision; `due` is the deadline's date.
+"""
+from __future__ import annotations
+
+from marshmallow import INCLUDE, RAISE, Schema, fields, pre_dump, validate
+
+from app.engine.clock import TZ
+from app.service.inbox import DEADLINES, TABS
+
+# --- answers -------------------------------------------------------------------------------------
+
+
+class LocalDateTime(fields.DateTime):
+    """An aware datetime as Dutch local time, e.g. 2026-03-02T09:00+01:00."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.astimezone(TZ).isoformat(timespec="minutes") if value is not None else None
+
+
+class LocalDate(fields.Date):
+    """The Dutch calendar date of an aware datetime (or a date as it is)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if hasattr(value, "astimezone"):
+            value = value.astimezone(TZ).date()
+        return value.isoformat()
+
+
+URGENCY = {"description": "'verlopen' (deadline voorbij), 'binnenkort' (binnen 2 werkdagen) of null",
+           "enum": ["verlopen", "binnenkort", None]}
+
+
+class ErrorSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "vaste code voor programma's, bijv. "
+                                                                 "'ongeldige_invoer', 'conflict', 'niet_gevonden'"})
+    bericht = fields.String(required=True, metadata={"description": "uitleg in het Nederlands"})
+    velden = fields.Dict(required=True, metadata={"description": "per veld de meldingen (leeg als het niet om "
+                                                                "velden gaat); lijsten per index"})
+
+
+class TaskSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    process_id = fields.String()
+    task = fields.String(attribute="bpmn_id", metadata={"description": "BPMN-id van de taak"})
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    due = LocalDate(attribute="due_at", allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    state = fields.String(metadata={"enum": ["open", "completed", "cancelled"]})
+    form_key = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    completed_at = LocalDateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
+class CaseRefSchema(Schema):
+    """The case a task belongs to, as the inbox shows it."""
+
+    id = fields.Integer()
+    referentie = fields.String()
+    gemeente = fields.String(allow_none=True)
+    jeugdige_initialen = fields.String(allow_none=True)
+
+
+class _InboxRow:
+    """An inbox row (task, case, urgency) seen as its task with two more attributes."""
+
+    def __init__(self, row):
+        self._row = row
+        self.case = row.case
+        self.urgency = row.urgency
+
+    def __getattr__(self, name):
+        return getattr(self._row.task, name)
+
+
+class InboxTaskSchema(TaskSchema):
+    urgency = fields.String(allow_none=True, metadata=URGENCY)
+    case = fields.Nested(CaseRefSchema)
+
+    @pre_dump
+    def _from_row(self, row, **kwargs):
+        return _InboxRow(row) if hasattr(row, "task") and hasattr(row, "urgency") else row
+
+
+class InboxPageSchema(Schema):
+    items = fields.List(fields.Nested(InboxTaskSchema), attribute="rows")
+    total = fields.Integer(metadata={"description": "aantal taken met deze filters, over alle pagina's"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    status = fields.String()
+    eindstatus = fields.String(allow_none=True)
+    next_timer_at = LocalDateTime(allow_none=True)
+    waiting_messages = fields.List(fields.String())
+
+
+class CaseSchema(Schema):
+    id = fields.Integer()
+    referentie = fields.String()
+    gemeente = fields.String(allow_none=True)
+    inbrenger = fields.String(allow_none=True)
+    jeugdige_initialen = fields.String(allow_none=True)
+    maatregel = fields.String(allow_none=True)
+    einde_maatregel = fields.Date(allow_none=True)
+    cab_datum = fields.Date(allow_none=True)
+    status = fields.String()
+    aangemaakt_op = LocalDateTime()
+    instances = fields.List(fields.Nested(InstanceSchema))
+
+
+class OpenTaskSchema(TaskSchema):
+    urgency = fields.String(allow_none=True, metadata=URGENCY)
+
+    @pre_dump
+    def _from_pair(self, pair, **kwargs):
+        if isinstance(pair, tuple):  # (task, urgency) from the case view
+            task, urgency = pair
+            return _TaskWith(task, urgency=urgency)
+        return pair
+
+
+class _TaskWith:
+    def __init__(self, task, **extra):
+        self._task = task
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name):
+        return getattr(self._task, name)
+
+
+class DeadlineSchema(Schema):
+    at = LocalDateTime()
+    what = fields.String()
+    urgency = fields.String(allow_none=True, metadata=URGENCY)
+
+    @pre_dump
+    def _from_tuple(self, item, **kwargs):
+        moment, what, urgency = item
+        return {"at": moment, "what": what, "urgency": urgency}
+
+
+class MemberSchema(Schema):
+    username = fields.String()
+    reden = fields.String(allow_none=True)
+    added_by = fields.String()
+    added_at = LocalDateTime()
+
+
+class CaseDetailSchema(CaseSchema):
+    """A case as its page shows it (without the diagrams): data, open tasks, deadlines, members."""
+
+    gegevens = fields.Dict(metadata={"description": "de casusgegevens zoals bij de start ingevuld"})
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+    deadlines = fields.List(fields.Nested(DeadlineSchema))
+    members = fields.List(fields.Nested(MemberSchema))
+    outcomes = fields.List(fields.String(), metadata={"description": "bereikte eindtoestanden (Eind_...)"})
+
+    @pre_dump
+    def _from_view(self, view, **kwargs):
+        if hasattr(view, "case") and hasattr(view, "open_tasks"):  # service CaseView
+            return _TaskWith(view.case, open_tasks=view.open_tasks, deadlines=view.deadlines,
+                             members=view.members, outcomes=view.outcomes)
+        return view
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    at = LocalDateTime()
+    type = fields.String()
+    actor = fields.String()
+    actor_type = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    task = fields.String(attribute="task_bpmn_id", allow_none=True)
+    task_id = fields.Integer(attribute="human_task_id", allow_none=True)
+    data = fields.Dict()
+    hash = fields.String()
+
+
+class TaskDetailSchema(Schema):
+    task = fields.Nested(TaskSchema)
+    documentation = fields.String(allow_none=True, metadata={"description": "uitleg bij de stap uit het diagram"})
+    case = fields.Nested(CaseRefSchema)
+    form = fields.Dict(allow_none=True, metadata={"description": "het formulier als JSON Schema (draft 2020-12); "
+                                                                "x-show-if: veld alleen bij die voorwaarde"})
+    draft = fields.Dict(allow_none=True, metadata={"description": "uw concept, als u er een bewaarde"})
+
+
+class CompletedSchema(Schema):
+    task = fields.Nested(TaskSchema, metadata={"description": "de afgeronde taak"})
+    next_task = fields.Nested(TaskSchema, allow_none=True,
+                              metadata={"description": "uw volgende open taak in dezelfde casus, of null"})
+
+
+class ProcessSchema(Schema):
+    process_id = fields.String()
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+    start_form = fields.String()
+    form = fields.Dict(metadata={"description": "het startformulier (casusgegevens) als JSON Schema"})
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CaseQuerySchema(StrictSchema):
+    search = fields.String(validate=validate.Length(max=100, error="Maximaal {max} tekens."),
+                           metadata={"description": "deel van de referentie of de initialen"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 500, error="Kies {min} tot en met {max}."))
+
+
+class StartCaseSchema(StrictSchema):
+    process_id = fields.String(required=True, validate=validate.Length(1, 120, error="Dit veld is verplicht."),
+                               metadata={"description": "een procedure uit GET /api/processes, bijv. "
+                                                        "p0_consultatie_advies"})
+    data = fields.Dict(required=True, metadata={"description": "de casusgegevens: zie het startformulier"})
+
+
+class TaskQuerySchema(StrictSchema):
+    tab = fields.String(load_default="mijn", validate=validate.OneOf(TABS, error="Kies een van: {choices}."),
+                        metadata={"description": "mijn: mijn open taken; rol: open taken voor mijn rollen die "
+                                                 "niemand heeft; afgerond: taken die ik afrondde"})
+    procedure = fields.String(validate=validate.Length(max=120), metadata={"description": "process_id"})
+    gemeente = fields.String(validate=validate.Length(max=80))
+    deadline = fields.String(validate=validate.OneOf(DEADLINES, error="Kies een van: {choices}."))
+    search = fields.String(validate=validate.Length(max=100, error="Maximaal {max} tekens."),
+                           metadata={"description": "deel van casusreferentie, initialen of taaknaam"})
+    sort = fields.String(load_default="deadline",
+                         validate=validate.OneOf(("deadline", "nieuw"), error="Kies een van: {choices}."))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Minstens {min}."))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 100, error="Kies {min} tot en met {max}."))
+
+
+class AssignSchema(StrictSchema):
+    naar = fields.String(required=True, validate=validate.Length(1, 80, error="Dit veld is verplicht."),
+                         metadata={"description": "gebruikersnaam van de collega (met de rol van de taak)"})
+    reden = fields.String(required=True, validate=validate.Length(1, 200, error="Geef een reden op (hoogstens "
+                                                                             "{max} tekens)."),
+                          metadata={"description": "komt in de geschiedenis van de casus"})
+
+
+class FormDataSchema(Schema):
+    """The fields of the task's form (GET /api/tasks/{id}: `form`); checked by the form itself."""
+
+    class Meta:
+        unknown = INCLUDE

@@ -1,0 +1,123 @@
+"""Tasks: the inbox with its filters, one task with its form, and acting on it."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from app.formdefs import to_json_schema
+from app.service import NotFound
+
+from .auth import current_username, require_may_act, service
+from .blueprint import Blueprint
+from .schemas import (
+    AssignSchema,
+    CompletedSchema,
+    FormDataSchema,
+    InboxPageSchema,
+    TaskDetailSchema,
+    TaskQuerySchema,
+    TaskSchema,
+)
+
+blp = Blueprint("api_tasks", __name__, url_prefix="/api/tasks", description="Taken (de werkbak)")
+
+NOT_VISIBLE = "Taak {id} bestaat niet of is niet voor u."
+NOT_YOURS = "U mag deze taak niet doen (andere rol, van een ander), of u bent auditor"
+
+
+def _require_visible_for_acting(task_id: int) -> None:
+    """A task someone may act on (or be told why not): their own or their roles' (as on the task
+    page), or one of a case they are involved in (its page lists the case's open tasks). Anything
+    else does not exist for them: 404, whatever the task's state, so nothing leaks."""
+    username = current_username()
+    try:
+        service().task_for(username, task_id)
+        return
+    except NotFound:
+        pass
+    try:
+        # Read only to learn the task's case; whether the caller may know about it is case_for's call.
+        case_id = service().task(task_id).case_id
+        service().case_for(username, case_id)
+    except NotFound:
+        raise NotFound(NOT_VISIBLE.format(id=task_id)) from None
+
+
+def _acting(task_id: int) -> str:
+    _require_visible_for_acting(task_id)
+    require_may_act()
+    return current_username()
+
+
+@blp.route("")
+class Inbox(MethodView):
+    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.response(200, InboxPageSchema)
+    @blp.errors()
+    @blp.doc(summary="Uw werkbak: mijn taken, taken voor mijn rollen, afgerond",
+             description="Gepagineerd (`total` over alle pagina's); standaard de vroegste deadline eerst.")
+    def get(self, args):
+        return service().inbox(current_username(), **args)
+
+
+@blp.route("/<int:task_id>")
+class Task(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    @blp.errors(404)
+    @blp.doc(summary="Eén taak met haar formulier (JSON Schema) en uw concept")
+    def get(self, task_id):
+        task, case, draft = service().task_for(current_username(), task_id)
+        form = to_json_schema(service().ctx.forms.get(task.form_key)) if task.form_key else None
+        return {"task": task, "documentation": task.documentation, "case": case, "form": form, "draft": draft}
+
+
+@blp.route("/<int:task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, TaskSchema)
+    @blp.errors(403, 404, 409, e403=NOT_YOURS)
+    @blp.doc(summary="Neem de taak op uw naam")
+    def post(self, task_id):
+        return service().claim(task_id, _acting(task_id))
+
+
+@blp.route("/<int:task_id>/unclaim")
+class Unclaim(MethodView):
+    @blp.response(200, TaskSchema)
+    @blp.errors(403, 404, 409, e403=NOT_YOURS)
+    @blp.doc(summary="Geef de taak vrij voor de rol")
+    def post(self, task_id):
+        return service().unclaim(task_id, _acting(task_id))
+
+
+@blp.route("/<int:task_id>/assign")
+class Assign(MethodView):
+    @blp.arguments(AssignSchema)
+    @blp.response(200, TaskSchema)
+    @blp.errors(403, 404, 409, e403=NOT_YOURS)
+    @blp.doc(summary="Draag de taak over aan een collega met dezelfde rol (met reden, gelogd)",
+             description="Wie de taak mag doen, of de inbrenger van de casus, mag haar overdragen.")
+    def post(self, body, task_id):
+        return service().reassign(task_id, body["naar"], body["reden"], _acting(task_id))
+
+
+@blp.route("/<int:task_id>/draft")
+class Draft(MethodView):
+    @blp.arguments(FormDataSchema)
+    @blp.response(204)
+    @blp.errors(403, 404, 409, e403=NOT_YOURS)
+    @blp.doc(summary="Bewaar een concept van het formulier (alleen voor uzelf; niet gecontroleerd)")
+    def put(self, data, task_id):
+        service().save_draft(task_id, data, _acting(task_id))
+
+
+@blp.route("/<int:task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(FormDataSchema, description="De velden van het formulier van de taak (zie `form` bij GET).")
+    @blp.response(200, CompletedSchema)
+    @blp.errors(403, 404, 409, e403=NOT_YOURS)
+    @blp.doc(summary="Rond de taak af met de gegevens van haar formulier",
+             description="Ongeldige gegevens: 422 met per veld een melding (lijsten per index). Geeft ook uw "
+                         "volgende open taak in dezelfde casus, als die er is.")
+    def post(self, data, task_id):
+        username = _acting(task_id)
+        task = service().complete_task(task_id, data, username)
+        return {"task": task, "next_task": service().next_task_for(task.case_id, username)}
