@@ -33,7 +33,16 @@ $(VENDOR)/.copied: node_modules/.installed package-lock.json
 	cp $(BPMN_JS)/assets/bpmn-font/font/bpmn.* $(VENDOR)/assets/bpmn-font/font/
 	touch $@
 
-assets: $(VENDOR)/.copied
+# Swagger UI for /api/docs, likewise from node_modules (the network is closed: no CDN).
+SWAGGER_UI_DIST := node_modules/swagger-ui-dist
+SWAGGER_UI := app/web/static/vendor/swagger-ui
+$(SWAGGER_UI)/.copied: node_modules/.installed package-lock.json
+	rm -rf $(SWAGGER_UI)
+	mkdir -p $(SWAGGER_UI)
+	cp $(addprefix $(SWAGGER_UI_DIST)/,swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js LICENSE NOTICE) $(SWAGGER_UI)/
+	touch $@
+
+assets: $(VENDOR)/.copied $(SWAGGER_UI)/.copied
 
 # The browser tests drive Debian's chromium (never `playwright install`: it cannot download here).
 # Without it they skip, except with CI=true, where they fail.

@@ -8,6 +8,7 @@ from .config import Settings
 
 def create_app(settings: Settings | None = None, service=None) -> Flask:
     from .service import Service
+    from .api import register as register_api
     from .web import register
 
     settings = settings or Settings.from_env()
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
         settings.database_url, settings.processes_dir, settings.forms_dir, base_url=settings.base_url
     )
     register(app)
+    register_api(app)
     return app
 
 

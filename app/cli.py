@@ -245,7 +245,8 @@ def run_timers(now):
         if result.error:
             click.echo(f"instantie {result.instance_id}: fout: {result.error}", err=True)
         else:
-            names = ", ".join(s["name"] or s["bpmn_id"] for s in result.fired) or "-"
+            # Only the steps a person would recognise (the engine has nameless internal ones).
+            names = ", ".join(s["name"] or s["bpmn_id"] for s in result.fired if s["name"] or s["bpmn_id"]) or "-"
             click.echo(f"casus {result.case_id} instantie {result.instance_id}: {names}")
     click.echo(f"{sum(1 for r in results if not r.error)} instantie(s) bijgewerkt")
     if any(r.error for r in results):

@@ -18,6 +18,8 @@ class Settings:
     forms_dir: Path
     secret_key: str
     base_url: str = "http://127.0.0.1:5000"
+    # The session cookie only over HTTPS (set SECURE_COOKIES=1 behind TLS).
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -29,4 +31,5 @@ class Settings:
             secret_key=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
             # Where people open the product: used for links in mails.
             base_url=os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}",
+            secure_cookies=os.environ.get("SECURE_COOKIES", "").lower() in ("1", "true", "ja", "yes"),
         )

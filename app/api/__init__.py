@@ -35,12 +35,9 @@ def register(app: Flask) -> None:
     api = _Api(app, spec_kwargs={
         "info": {"description": DESCRIPTION},
         "security": [{auth.SCHEME_NAME: []}],
-        "servers": [{"url": "/"}],
     })
     api.spec.components.security_scheme(auth.SCHEME_NAME, auth.SECURITY_SCHEME)
     for blp in (cases.blp, tasks.blp):
-        blp.before_request(auth.require_token)
-        errors.attach(blp)
         api.register_blueprint(blp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(errors.fallback)

@@ -12,6 +12,9 @@ from .schemas import ErrorSchema
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 422
+    # An unknown query parameter (a typo such as ?procedue=) is an error too, as in the bodies:
+    # the schemas' own `unknown = RAISE` decides.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def _raw_load_json(self, req):
         if not req.get_data(cache=True):
@@ -22,9 +25,12 @@ class Parser(FlaskParser):
         return core.parse_json(req.get_data(cache=True))
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        if isinstance(error, UnicodeDecodeError):
+            detail = "geen UTF-8"
+        else:
+            detail = f"{error.msg} (positie {error.pos})"
         raise ApiError(422, "ongeldige_invoer", "De inhoud is geen geldige JSON.",
-                       {"_schema": [f"Geen geldige JSON: {getattr(error, 'msg', error)} "
-                                    f"(positie {getattr(error, 'pos', '?')})."]})
+                       {"_schema": [f"Geen geldige JSON: {detail}."]})
 
 
 ERRORS = {

@@ -20,15 +20,20 @@ class LocalDateTime(fields.DateTime):
         return value.astimezone(TZ).isoformat(timespec="minutes") if value is not None else None
 
 
-class LocalDate(fields.Date):
-    """The Dutch calendar date of an aware datetime (or a date as it is)."""
+def _local_date(moment):
+    """The Dutch calendar date of an aware datetime."""
+    return moment.astimezone(TZ).date().isoformat() if moment is not None else None
 
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if hasattr(value, "astimezone"):
-            value = value.astimezone(TZ).date()
-        return value.isoformat()
+
+class _With:
+    """An object seen with some attributes added or replaced (for the service's view tuples)."""
+
+    def __init__(self, base, **extra):
+        self._base = base
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
 
 
 URGENCY = {"description": "'verlopen' (deadline voorbij), 'binnenkort' (binnen 2 werkdagen) of null",
@@ -51,7 +56,8 @@ class TaskSchema(Schema):
     name = fields.String()
     role = fields.String(allow_none=True)
     assignee = fields.String(allow_none=True)
-    due = LocalDate(attribute="due_at", allow_none=True)
+    due = fields.Function(lambda task: _local_date(task.due_at), allow_none=True,
+                          metadata={"type": "string", "format": "date", "description": "de dag van de deadline"})
     due_at = LocalDateTime(allow_none=True)
     state = fields.String(metadata={"enum": ["open", "completed", "cancelled"]})
     form_key = fields.String(allow_none=True)
@@ -69,25 +75,15 @@ class CaseRefSchema(Schema):
     jeugdige_initialen = fields.String(allow_none=True)
 
 
-class _InboxRow:
-    """An inbox row (task, case, urgency) seen as its task with two more attributes."""
-
-    def __init__(self, row):
-        self._row = row
-        self.case = row.case
-        self.urgency = row.urgency
-
-    def __getattr__(self, name):
-        return getattr(self._row.task, name)
-
-
 class InboxTaskSchema(TaskSchema):
     urgency = fields.String(allow_none=True, metadata=URGENCY)
     case = fields.Nested(CaseRefSchema)
 
     @pre_dump
     def _from_row(self, row, **kwargs):
-        return _InboxRow(row) if hasattr(row, "task") and hasattr(row, "urgency") else row
+        if hasattr(row, "task") and hasattr(row, "urgency"):  # service InboxRow (task, case, urgency)
+            return _With(row.task, case=row.case, urgency=row.urgency)
+        return row
 
 
 class InboxPageSchema(Schema):
@@ -128,17 +124,8 @@ class OpenTaskSchema(TaskSchema):
     def _from_pair(self, pair, **kwargs):
         if isinstance(pair, tuple):  # (task, urgency) from the case view
             task, urgency = pair
-            return _TaskWith(task, urgency=urgency)
+            return _With(task, urgency=urgency)
         return pair
-
-
-class _TaskWith:
-    def __init__(self, task, **extra):
-        self._task = task
-        self.__dict__.update(extra)
-
-    def __getattr__(self, name):
-        return getattr(self._task, name)
 
 
 class DeadlineSchema(Schema):
@@ -159,10 +146,33 @@ class MemberSchema(Schema):
     added_at = LocalDateTime()
 
 
+class DiagramSchema(Schema):
+    process_id = fields.String()
+    name = fields.String(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    completed = fields.List(fields.String(), metadata={"description": "BPMN-ids van afgeronde stappen"})
+    active = fields.List(fields.String(), metadata={"description": "BPMN-ids waar de procedure nu staat"})
+
+
+class InstanceDetailSchema(InstanceSchema):
+    name = fields.String(allow_none=True, metadata={"description": "naam van de procedure"})
+    version = fields.Integer(metadata={"description": "versie van het diagram waarmee ze liep"})
+    diagrams = fields.List(fields.Nested(DiagramSchema), metadata={
+        "description": "de procedure en de deelprocessen die ze aanriep (zonder XML)"})
+
+    @pre_dump
+    def _from_view(self, view, **kwargs):
+        if hasattr(view, "instance") and hasattr(view, "diagrams"):  # service InstanceView
+            return _With(view.instance, name=view.version.name, version=view.version.version,
+                             diagrams=view.diagrams)
+        return view
+
+
 class CaseDetailSchema(CaseSchema):
     """A case as its page shows it (without the diagrams): data, open tasks, deadlines, members."""
 
     gegevens = fields.Dict(metadata={"description": "de casusgegevens zoals bij de start ingevuld"})
+    instances = fields.List(fields.Nested(InstanceDetailSchema))
     open_tasks = fields.List(fields.Nested(OpenTaskSchema))
     deadlines = fields.List(fields.Nested(DeadlineSchema))
     members = fields.List(fields.Nested(MemberSchema))
@@ -171,8 +181,8 @@ class CaseDetailSchema(CaseSchema):
     @pre_dump
     def _from_view(self, view, **kwargs):
         if hasattr(view, "case") and hasattr(view, "open_tasks"):  # service CaseView
-            return _TaskWith(view.case, open_tasks=view.open_tasks, deadlines=view.deadlines,
-                             members=view.members, outcomes=view.outcomes)
+            return _With(view.case, instances=view.instances, open_tasks=view.open_tasks,
+                             deadlines=view.deadlines, members=view.members, outcomes=view.outcomes)
         return view
 
 

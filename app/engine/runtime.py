@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -93,6 +94,19 @@ def _process_of(task) -> str:
             break
         workflow = parent
     return workflow.spec.name
+
+
+def _interrupting_deadline(task) -> datetime | None:
+    """Without a dueDate, a task's deadline is the interrupting timer on its border, if any."""
+    parent = task.parent
+    for sibling in parent.children if parent is not None else []:
+        spec = sibling.task_spec
+        if (sibling is not task and isinstance(spec, BoundaryEvent) and spec.cancel_activity
+                and isinstance(spec.event_definition, TimerEventDefinition)):
+            value = sibling.internal_data.get("event_value")
+            if isinstance(value, str):
+                return TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)
+    return None
 
 
 def _definitions(task) -> list:
@@ -181,7 +195,8 @@ class Run:
             role=groups[0] if groups else None,
             form_key=ext.get("formKey") or (spec.form.key if getattr(spec, "form", None) else None),
             assignee=self._evaluate(task, ext.get("assignee")),
-            due_at=_to_utc(self._evaluate(task, ext.get("dueDate"))),
+            due_at=_to_utc(self._evaluate(task, ext.get("dueDate"))) if ext.get("dueDate")
+            else _interrupting_deadline(task),
             documentation=spec.documentation,
         )
 

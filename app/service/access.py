@@ -38,7 +38,10 @@ def visible_case_clause(user: User):
     task_involvement = exists().where(
         HumanTask.case_id == Case.id,
         or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username,
-            HumanTask.role.in_(roles) if roles else False),
+            # A role is involved through a task offered to it (nobody took it yet); a task the
+            # diagram gave to one person (e.g. the inbrenger's own) involves that person only,
+            # else every inbrenger of every gemeente would see every case.
+            (HumanTask.assignee.is_(None) & HumanTask.role.in_(roles)) if roles else False),
     )
     member = exists().where(CaseMember.case_id == Case.id, CaseMember.username == user.username)
     return or_(Case.inbrenger == user.username, member, task_involvement)

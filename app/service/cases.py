@@ -1,6 +1,7 @@
 """Starting a case: validate the casus data, start the procedure, project its first tasks."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -45,7 +46,7 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     values = {**START_DEFAULTS.get(process_id, {}), **values}
     now = ctx.now()
     case = Case(
-        referentie=f"tmp-{now.timestamp()}-{actor}", gemeente=values.get("gemeente"), inbrenger=user.username,
+        referentie=f"tmp-{uuid.uuid4().hex}", gemeente=values.get("gemeente"), inbrenger=user.username,
         jeugdige_initialen=_initials(values.get("jeugdigen")), maatregel=values.get("maatregel"),
         einde_maatregel=_date(values.get("einde_maatregel")), cab_datum=_date(values.get("cab_datum")),
         gegevens=values, status="open", aangemaakt_op=now,

@@ -24,14 +24,17 @@ class TimerResult:
     error: str | None = None
 
 
-def due_instance_ids(ctx: Context, now: datetime, limit: int) -> list[int]:
+def due_instance_ids(ctx: Context, now: datetime, limit: int, skip: set[int] = frozenset()) -> list[int]:
     with ctx.transaction() as session:
-        return list(session.scalars(
+        query = (
             select(ProcessInstance.id)
             # Strictly before: the engine fires a timer only once its moment has passed.
             .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
             .order_by(ProcessInstance.next_timer_at).limit(limit)
-        ))
+        )
+        if skip:
+            query = query.where(ProcessInstance.id.not_in(skip))
+        return list(session.scalars(query))
 
 
 def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult | None:
@@ -57,17 +60,26 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
         return TimerResult(instance.id, instance.case_id, log.steps)
 
 
-def fire_due_timers(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[TimerResult]:
+def fire_due_timers(ctx: Context, now: datetime | None = None, batch: int = 200) -> list[TimerResult]:
+    """Fire everything due at `now`, batch after batch, until nothing due is left for this worker.
+
+    Instances another worker holds or has just done, or that failed here, are not retried in this
+    call (the failed ones stay due, with their error reported, for the next round)."""
     now = now or ctx.now()
-    results = []
-    for instance_id in due_instance_ids(ctx, now, limit):
-        try:
-            result = fire_instance(ctx, instance_id, now)
-        except Conflict:
-            continue  # a person acted on the case meanwhile; its save recomputed the timer
-        except ProcessFailed as exc:
-            results.append(TimerResult(instance_id, 0, [], error=exc.message))
-            continue
-        if result is not None:
-            results.append(result)
-    return results
+    results: list[TimerResult] = []
+    seen: set[int] = set()
+    while True:
+        ids = due_instance_ids(ctx, now, batch, skip=seen)
+        if not ids:
+            return results
+        seen.update(ids)
+        for instance_id in ids:
+            try:
+                result = fire_instance(ctx, instance_id, now)
+            except Conflict:
+                continue  # a person acted on the case meanwhile; its save recomputed the timer
+            except ProcessFailed as exc:
+                results.append(TimerResult(instance_id, 0, [], error=exc.message))
+                continue
+            if result is not None:
+                results.append(result)

@@ -5,14 +5,15 @@ import functools
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for)
+from flask import (current_app, flash, g, redirect, render_template, request, session, url_for)
 
 from app.service.accounts import TooManyAttempts
 from app.service.errors import NotFound
 
+from .blueprint import page_blueprint
 from .security import new_csrf_token
 
-bp = Blueprint("auth", __name__)
+bp = page_blueprint("auth", __name__)
 
 SESSION_USER = "gebruiker"
 BAD_LOGIN = "Onbekende gebruikersnaam of onjuist wachtwoord."

@@ -2,6 +2,7 @@
 
 - yes/no radios (`ja`/`nee`) become booleans; checkboxes of a multiple choice become a list
   (an empty list when none is ticked: "none of these" is an answer);
+- a field left empty (or holding only spaces) is not sent;
 - repeated groups arrive as `<list>-<row>-<field>` (e.g. `afspraken-0-wie`) and become a list of
   dicts in row order; rows left completely empty are dropped, and so are empty strings;
 - fields hidden by `show_if` are dropped (the user changed their mind; the server validation still
@@ -29,11 +30,13 @@ def _yes_no(value: str):
 
 def _scalar(spec: FormField, form, key: str):
     if spec.type == "multiple_choice":
-        return [v for v in form.getlist(key) if v != ""]
+        return [v for v in form.getlist(key) if v.strip()]
     value = form.get(key, "")
+    if not value.strip():  # only spaces is not filled in
+        return None
     if spec.type == "yes_no":
-        return _yes_no(value) if value != "" else None
-    return value if value != "" else None
+        return _yes_no(value)
+    return value
 
 
 def _rows(spec: FormField, form) -> list[dict]:

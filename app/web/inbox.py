@@ -1,14 +1,16 @@
 """The werkbak: my tasks, tasks for my roles (claim / release), tasks I completed."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
+from app.service.access import require_may_act
 from app.service.inbox import DEADLINES, TABS
 
+from .blueprint import page_blueprint
 from .auth import current_user, login_required, safe_next
 from .common import gemeenten, process_names, service
 
-bp = Blueprint("inbox", __name__)
+bp = page_blueprint("inbox", __name__)
 
 PER_PAGE = 25
 TAB_LABELS = {"mijn": "Mijn taken", "rol": "Taken voor mijn rollen", "afgerond": "Afgerond"}
@@ -61,6 +63,8 @@ def inbox():
 @bp.post("/taken/<int:task_id>/claimen")
 @login_required
 def claim(task_id: int):
+    service().task_for(current_user().username, task_id)  # a task one may not see does not exist: 404
+    require_may_act(current_user())  # an auditor reads, never acts: 403
     task = service().claim(task_id, current_user().username)
     flash(f"U heeft de taak '{task.name}' opgepakt; u vindt hem onder Mijn taken.", "info")
     return redirect(safe_next(request.form.get("terug"), url_for("tasks.task_page", task_id=task_id)))
@@ -69,6 +73,8 @@ def claim(task_id: int):
 @bp.post("/taken/<int:task_id>/vrijgeven")
 @login_required
 def unclaim(task_id: int):
+    service().task_for(current_user().username, task_id)
+    require_may_act(current_user())
     task = service().unclaim(task_id, current_user().username)
     flash(f"De taak '{task.name}' is vrijgegeven voor iedereen met de rol.", "info")
     return redirect(safe_next(request.form.get("terug"), url_for("inbox.inbox")))

@@ -1,27 +1,19 @@
-"""The pages. For now the front page and the health check; the inbox follows."""
+"""The front page (the werkbak, after logging in) and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template_string
+from flask import current_app, jsonify, redirect, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
-bp = Blueprint("pages", __name__)
+from .auth import login_required
+from .blueprint import page_blueprint
 
-HOME = """<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>VeiligheidsTeam werkwijze</title></head>
-<body>
-<h1>VeiligheidsTeam &ndash; werkwijze vervolgacties en interventies</h1>
-<p>{{ open_tasks }} open taken in {{ cases }} casussen. Procedures in gebruik:</p>
-<ul>{% for v in versions %}<li>{{ v.process_id }} (versie {{ v.version }})</li>{% endfor %}</ul>
-<p>De werkbak in de browser volgt; gebruik tot dan de opdrachtregel <code>vht</code>.</p>
-</body></html>"""
+bp = page_blueprint("pages", __name__)
 
 
 @bp.get("/")
+@login_required
 def home():
-    service = current_app.extensions["vht_service"]
-    versions = {v.process_id: v for v in service.process_versions()}  # the newest of each
-    summary = service.summary()
-    return render_template_string(HOME, versions=versions.values(), **summary)
+    return redirect(url_for("inbox.inbox"))
 
 
 @bp.get("/healthz")

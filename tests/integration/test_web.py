@@ -1,4 +1,4 @@
-"""The web skeleton answers: the front page and the health check."""
+"""The web app answers: the front page (the werkbak, behind the login) and the health check."""
 from app import create_app
 from app.config import Settings
 from tests.conftest import FORMS, PROCESSES
@@ -9,9 +9,9 @@ def test_home_and_health(sqlite_service):
                         secret_key="test")
     client = create_app(settings, service=sqlite_service).test_client()
     home = client.get("/")
-    assert home.status_code == 200
-    page = home.get_data(as_text=True)
-    assert "VeiligheidsTeam" in page and "p3_interventiegesprek" in page
+    assert home.status_code == 302 and home.headers["Location"] == "/inloggen?volgende=/"
+    login = client.get(home.headers["Location"])
+    assert login.status_code == 200 and "VeiligheidsTeam" in login.get_data(as_text=True)
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json() == {"status": "ok"}
 

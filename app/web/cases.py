@@ -1,0 +1,111 @@
+"""Cases: the list of cases one may see, the case page with its diagrams and history, starting a
+new case, and recording a message from outside (the parents' reaction) that a case waits for."""
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+
+from app.formdefs import FormDefinitionError
+from app.service.errors import InvalidInput, PermissionDenied
+
+from .blueprint import page_blueprint
+from .auth import current_user, login_required
+from .common import service
+from .formdata import form_to_data
+from .history import history_lines
+
+bp = page_blueprint("cases", __name__)
+
+MESSAGE_FORM = "bericht_{}"
+
+
+@bp.get("/casussen")
+@login_required
+def case_list():
+    search = request.args.get("zoek", "").strip()[:100]
+    rows = service().visible_cases(current_user().username, search=search or None)
+    return render_template("cases.html", nav="casussen", cases=rows, zoek=search)
+
+
+@bp.get("/casussen/<int:case_id>")
+@login_required
+def case_page(case_id: int):
+    username = current_user().username
+    view = service().case_view(username, case_id)
+    task_names = service().case_task_names(username, case_id)
+    waiting = []
+    for item in view.instances:
+        for name in item.instance.waiting_messages or []:
+            if item.instance.status == "running" and MESSAGE_FORM.format(name) in service().ctx.forms:
+                waiting.append((name, service().ctx.forms.get(MESSAGE_FORM.format(name)).title))
+    return render_template("case.html", nav="casussen", view=view, case=view.case, waiting=waiting,
+                           history=history_lines(view.history, task_names))
+
+
+@bp.get("/casussen/<int:case_id>/diagrammen.json")
+@login_required
+def case_diagrams(case_id: int):
+    view = service().case_view(current_user().username, case_id)
+    return jsonify(diagrammen=[
+        {"instantie": item.instance.id, "process_id": d.process_id, "naam": d.name, "versie": d.version,
+         "xml": d.xml, "afgerond": d.completed, "actief": d.active}
+        for item in view.instances for d in item.diagrams
+    ])
+
+
+def _start_form(version):
+    try:
+        return service().ctx.forms.get(version.start_form)
+    except FormDefinitionError:
+        abort(500)
+
+
+@bp.route("/casussen/nieuw", methods=["GET", "POST"])
+@login_required
+def new_case():
+    username = current_user().username
+    startable = {v.process_id: v for v in service().startable_processes(username)}
+    if not startable:
+        raise PermissionDenied("U kunt met uw rol(len) geen casus starten.")
+    chosen = request.values.get("procedure") or (next(iter(startable)) if len(startable) == 1 else None)
+    if chosen is None:
+        return render_template("new_case.html", nav="nieuw", startable=startable.values(), version=None)
+    version = startable.get(chosen)
+    if version is None:
+        abort(404)
+    definition = _start_form(version)
+    if request.method == "GET":
+        return render_template("new_case.html", nav="nieuw", startable=startable.values(), version=version,
+                               definition=definition, values={}, errors=None)
+    data = form_to_data(definition, request.form)
+    try:
+        case = service().start_case(version.process_id, data, username)
+    except InvalidInput as exc:
+        return render_template("new_case.html", nav="nieuw", startable=startable.values(), version=version,
+                               definition=definition, values=data, errors=exc.errors or {},
+                               message="De casus is nog niet gestart: " + exc.message), 422
+    flash(f"Casus {case.referentie} is gestart.", "succes")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.route("/casussen/<int:case_id>/berichten/<name>", methods=["GET", "POST"])
+@login_required
+def message(case_id: int, name: str):
+    username = current_user().username
+    case = service().case_for(username, case_id)  # 404 when the case is not theirs
+    form_key = MESSAGE_FORM.format(name)
+    if form_key not in service().ctx.forms:
+        abort(404)
+    definition = service().ctx.forms.get(form_key)
+    if request.method == "GET":
+        if not any(name in (i.waiting_messages or []) and i.status == "running" for i in case.instances):
+            abort(404)
+        return render_template("message.html", nav="casussen", case=case, name=name, definition=definition,
+                               values={}, errors=None)
+    data = form_to_data(definition, request.form)
+    try:
+        service().deliver_message_for(username, case_id, name, data)
+    except InvalidInput as exc:
+        return render_template("message.html", nav="casussen", case=case, name=name, definition=definition,
+                               values=data, errors=exc.errors or {}, message=exc.message), 422
+    flash(f"Vastgelegd: {definition.title}.", "succes")
+    return redirect(url_for("cases.case_page", case_id=case_id))

@@ -1,0 +1,56 @@
+"""A case's event log as lines a person reads: who, what, when, in Dutch words."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .common import persoon, procedure_naam
+from .labels import EVENTS, words
+
+
+@dataclass
+class HistoryLine:
+    at: datetime
+    who: str
+    what: str
+    type: str
+    details: list[str] = field(default_factory=list)
+
+
+def _what(event, task_names: dict[int, str]) -> str:
+    data = event.data or {}
+    label = EVENTS.get(event.type, words(event.type))
+    task = data.get("task") or task_names.get(event.human_task_id) or words(event.task_bpmn_id)
+    if event.type == "instance_started":
+        return f"{label}: {procedure_naam(data.get('process_id'))}"
+    if event.type in ("task_completed", "task_claimed", "task_unclaimed"):
+        return f"{label}: {task}"
+    if event.type == "task_reassigned":
+        return f"{label}: {task}, van {persoon(data.get('van')) or 'niemand'} aan {persoon(data.get('naar'))}"
+    if event.type == "message_delivered":
+        return f"{label}: {words(data.get('message'))}"
+    return label
+
+
+def _details(event) -> list[str]:
+    data = event.data or {}
+    lines = []
+    if event.type == "task_reassigned" and data.get("reden"):
+        lines.append(f"Reden: {data['reden']}")
+    for step in data.get("steps", []):
+        if step.get("type") == "EndEvent" and str(step.get("bpmn_id", "")).startswith("Eind_"):
+            lines.append(f"Einde bereikt in {procedure_naam(step.get('process_id'))}: "
+                         f"{step.get('name') or words(step['bpmn_id'][len('Eind_'):])}")
+        elif "Timer" in str(step.get("type", "")) or str(step.get("bpmn_id", "")).startswith("Timer_"):
+            lines.append(f"Termijn: {step.get('name') or words(step.get('bpmn_id'))}")
+    for item in data.get("outgoing", []):
+        if item.get("kind") == "escalation":
+            lines.append(f"Signalering: {words(item.get('code') or item.get('name'))}")
+        elif item.get("kind") == "message":
+            lines.append(f"Bericht verstuurd: {words(item.get('name'))}")
+    return lines
+
+
+def history_lines(events, task_names: dict[int, str]) -> list[HistoryLine]:
+    return [HistoryLine(at=e.at, who=persoon(e.actor), what=_what(e, task_names), type=e.type, details=_details(e))
+            for e in events]
