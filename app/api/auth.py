@@ -6,9 +6,7 @@ session cookie, so it needs no CSRF token.
 """
 from __future__ import annotations
 
-from flask import current_app, g
-
-from flask import request
+from flask import current_app, g, request
 
 from app.service import access
 

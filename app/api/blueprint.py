@@ -1,12 +1,15 @@
-"""flask-smorest's Blueprint with the API's request parsing: malformed JSON and a body that is not
-JSON answer 422 in the API's error shape (webargs alone says 400 in English)."""
+"""flask-smorest's Blueprint as every API route needs it: a token (auth.require_token), errors in
+the API's JSON shape (errors.attach), responses that no cache keeps, and request parsing where
+malformed JSON, a body that is not JSON and unknown query parameters answer 422 in that shape
+(webargs alone says 400 in English, and ignores unknown query parameters)."""
 from __future__ import annotations
 
 import flask_smorest
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from .errors import ApiError
+from .auth import require_token
+from .errors import ApiError, attach
 from .schemas import ErrorSchema
 
 
@@ -42,8 +45,21 @@ ERRORS = {
 }
 
 
+def _private(response):
+    """Answers hold personal data of families: no cache keeps them; JSON is never sniffed as HTML."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(require_token)
+        self.after_request(_private)
+        attach(self)
 
     def errors(self, *codes: int, **descriptions: str):
         """Document the error answers of an operation (401 always: every operation needs a token).

@@ -7,14 +7,11 @@ from flask.views import MethodView
 from app.formdefs import to_json_schema
 from app.service import InvalidInput, NotFound
 
-from .auth import current_username, require_may_act, require_token, service
+from .auth import current_username, require_may_act, service
 from .blueprint import Blueprint
-from .errors import attach
 from .schemas import CaseDetailSchema, CaseQuerySchema, CaseSchema, EventSchema, ProcessSchema, StartCaseSchema
 
 blp = Blueprint("api_cases", __name__, url_prefix="/api", description="Casussen en procedures")
-blp.before_request(require_token)
-attach(blp)
 
 
 @blp.route("/cases")

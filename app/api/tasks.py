@@ -6,9 +6,8 @@ from flask.views import MethodView
 from app.formdefs import to_json_schema
 from app.service import NotFound
 
-from .auth import current_username, require_may_act, require_token, service
+from .auth import current_username, require_may_act, service
 from .blueprint import Blueprint
-from .errors import attach
 from .schemas import (
     AssignSchema,
     CompletedSchema,
@@ -20,8 +19,6 @@ from .schemas import (
 )
 
 blp = Blueprint("api_tasks", __name__, url_prefix="/api/tasks", description="Taken (de werkbak)")
-blp.before_request(require_token)
-attach(blp)
 
 NOT_VISIBLE = "Taak {id} bestaat niet of is niet voor u."
 NOT_YOURS = "U mag deze taak niet doen (andere rol, van een ander), of u bent auditor"

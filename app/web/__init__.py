@@ -1,8 +1,9 @@
 """The web layer: parses HTTP and renders; all work goes through the service layer.
 
-auth (login, logout, current user), security (CSRF, headers), inbox (werkbak), tasks (task
-page), cases (case list and page, new case, messages), history (the case log in words),
-formdata/formview (forms in and out), errors, labels (Dutch words), pages (/ and /healthz).
+auth (login, logout, current user), security (CSRF, headers), blueprint (what every page
+blueprint checks), inbox (werkbak), tasks (task page), cases (case list and page, new case,
+messages), history (the case log in words), formdata/formview (forms in and out), errors,
+labels (Dutch words), common (template context, names), pages (/ and /healthz).
 """
 from __future__ import annotations
 

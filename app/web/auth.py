@@ -5,7 +5,7 @@ import functools
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import (current_app, flash, g, redirect, render_template, request, session, url_for)
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from app.service.accounts import TooManyAttempts
 from app.service.errors import NotFound

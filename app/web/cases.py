@@ -7,8 +7,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from app.formdefs import FormDefinitionError
 from app.service.errors import InvalidInput, PermissionDenied
 
-from .blueprint import page_blueprint
 from .auth import current_user, login_required
+from .blueprint import page_blueprint
 from .common import service
 from .formdata import form_to_data
 from .history import history_lines

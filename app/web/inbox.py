@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from app.service.access import require_may_act
 from app.service.inbox import DEADLINES, TABS
 
-from .blueprint import page_blueprint
 from .auth import current_user, login_required, safe_next
+from .blueprint import page_blueprint
 from .common import gemeenten, process_names, service
 
 bp = page_blueprint("inbox", __name__)

@@ -29,8 +29,6 @@ EVENTS = {
     "timer_fired": "Termijn verstreken",
 }
 
-URGENCY = {"verlopen": "verlopen", "binnenkort": "binnenkort"}
-
 DEADLINE_FILTERS = [
     ("", "Alle deadlines"),
     ("verlopen", "Verlopen"),

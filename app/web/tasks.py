@@ -9,8 +9,8 @@ from app.service.access import case_roles
 from app.service.errors import Conflict, InvalidInput, PermissionDenied, ProcessFailed
 from app.service.users import check_may_work
 
-from .blueprint import page_blueprint
 from .auth import current_user, login_required
+from .blueprint import page_blueprint
 from .common import persoon, service
 from .formdata import form_to_data
 

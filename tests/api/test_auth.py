@@ -72,3 +72,9 @@ def test_documentation_needs_no_token(sqlite_api):
     client = sqlite_api.anonymous
     assert client.get("/api/openapi.json").status_code == 200
     assert client.get("/api/docs").status_code == 200
+
+
+def test_answers_are_not_cached_nor_sniffed(sqlite_api):
+    for response in (sqlite_api.as_("anna").get("/api/cases"), sqlite_api.anonymous.get("/api/cases")):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -18,7 +18,6 @@ import pytest
 from app.engine.clock import TZ, FixedClock
 from app.service import Service
 from tests.conftest import FORMS, PROCESSES
-from tests.procedures.driver import casus
 
 from .helpers import CAB, P0, build_web, html
 
