@@ -203,11 +203,20 @@ def _translate(messages):
     return messages
 
 
+def _drop_blanks(value):
+    """Empty or spaces-only text means "not filled in", at any depth (browser forms send "")."""
+    if isinstance(value, dict):
+        return {k: _drop_blanks(v) for k, v in value.items()
+                if v is not None and not (isinstance(v, str) and not v.strip())}
+    if isinstance(value, list):
+        return [_drop_blanks(v) for v in value]
+    return value
+
+
 def validate(definition: FormDefinition, data) -> dict:
     if not isinstance(data, dict):
         raise FormValidationError({"_schema": ["Verwacht een object met velden."]})
-    # Empty strings from a browser form mean "not filled in".
-    raw = {k: v for k, v in data.items() if v not in ("", None)}
+    raw = _drop_blanks(data)
     errors: dict = {}
     try:
         loaded = schema_for(definition).load(raw)

@@ -99,3 +99,10 @@ def test_dates_and_datetimes_are_checked(forms):
 def test_script_text_is_kept_verbatim_as_text(forms):
     cleaned = forms.validate("p0_cab_houden", {**CAB_OK, "advies_tekst": "<script>alert(1)</script>"})
     assert cleaned["advies_tekst"] == "<script>alert(1)</script>"  # escaping is the renderer's job
+
+
+def test_spaces_only_is_not_an_answer(forms):
+    with pytest.raises(FormValidationError) as error:
+        forms.validate("p0_cab_houden", {**CAB_OK, "advies_tekst": "   ", "afspraken": [{"wie": " ", "wat": "x"}]})
+    assert error.value.errors["advies_tekst"] == ["Dit veld is verplicht."]
+    assert error.value.errors["afspraken"][0]["wie"] == ["Dit veld is verplicht."]
