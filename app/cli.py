@@ -229,9 +229,10 @@ def message(case_id, name, data, actor):
 
 @main.command("run-timers")
 @click.option("--now", "now", help="ISO-tijdstip om als 'nu' te gebruiken (standaard de klok)")
+@click.option("--dry-run", is_flag=True, help="alleen tonen wat zou afgaan; niets wijzigen")
 @with_appcontext
-def run_timers(now):
-    """Laat alle timers afgaan die op NOW verlopen zijn."""
+def run_timers(now, dry_run):
+    """Laat alle timers afgaan die op NOW verlopen zijn (met --dry-run: toon ze alleen)."""
     moment = None
     if now:
         try:
@@ -240,6 +241,13 @@ def run_timers(now):
             raise click.ClickException(f"--now is geen ISO-tijdstip: {now!r} (bijv. 2026-05-01T09:00)") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=TZ)
+    if dry_run:
+        due = _service().due_timers(moment)
+        for instance in due:
+            click.echo(f"casus {instance.case_id} instantie {instance.id} ({instance.process_id}): "
+                       f"timer van {_local(instance.next_timer_at)}")
+        click.echo(f"{len(due)} instantie(s) zouden bijgewerkt worden (niets gewijzigd)")
+        return
     results = _service().fire_due_timers(moment)
     for result in results:
         if result.error:

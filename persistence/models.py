@@ -103,6 +103,8 @@ class Case(Base):
     einde_maatregel: Mapped[date | None] = mapped_column(Date)
     cab_datum: Mapped[date | None] = mapped_column(Date)
     gegevens: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Soft deadlines that passed ({code, omschrijving, at}): shown in the werkbak and on the case.
+    signalen: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="open")
     aangemaakt_op: Mapped[datetime]
 

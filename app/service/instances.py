@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.engine.runtime import EngineError, Run
 from app.engine.serializer import serializer
-from persistence.models import HumanTask, ProcessInstance, ProcessVersion
+from persistence.models import Case, HumanTask, ProcessInstance, ProcessVersion
 
 from . import events, notifications
 from .context import Context
@@ -34,6 +34,12 @@ def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: R
         state_fingerprint=run.fingerprint(),
     )
     notifications.enqueue(session, instance.case_id, event.seq, outgoing, new_tasks, ctx.now(), ctx.base_url)
+    escalations = [item for item in outgoing if item["kind"] == "escalation"]
+    if escalations:
+        case = session.get(Case, instance.case_id)
+        case.signalen = [*(case.signalen or []), *(
+            {"code": item.get("code") or item["name"], "omschrijving": notifications.describe_escalation(item),
+             "at": ctx.now().isoformat()} for item in escalations)]
     return event
 
 

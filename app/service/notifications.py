@@ -32,6 +32,11 @@ MESSAGES = {
 }
 
 
+def describe_escalation(item: dict) -> str:
+    code = item.get("code") or item.get("name") or ""
+    return ESCALATIONS.get(code, code.replace("_", " "))
+
+
 def _emails(items) -> list[str]:
     return [item["email"].strip() for item in items or [] if isinstance(item, dict) and item.get("email")]
 
@@ -89,7 +94,7 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
             _add(session, case, key, item["name"], recipients, subject, body + _footer(case, base_url), now)
         elif item["kind"] == "escalation":
             code = item.get("code") or item.get("name") or ""
-            what = ESCALATIONS.get(code, code.replace("_", " "))
+            what = describe_escalation(item)
             open_tasks = session.scalars(
                 select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "open")).all()
             owners = [t.assignee for t in open_tasks] + [case.inbrenger]

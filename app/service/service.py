@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.engine import clock as clock_mod
 from app.formdefs import FormRegistry
 from persistence.db import make_engine, make_sessionmaker
-from persistence.models import Case, Event, HumanTask, ProcessVersion, User
+from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
 from .context import Context, get_or_404, load_parameters
@@ -70,6 +70,14 @@ class Service:
 
     def fire_due_timers(self, now: datetime | None = None) -> list[timers.TimerResult]:
         return timers.fire_due_timers(self.ctx, now)
+
+    def due_timers(self, now: datetime | None = None) -> list[ProcessInstance]:
+        """The running instances whose next timer is due at `now` (what a worker round would fire)."""
+        now = now or self.ctx.now()
+        with self.ctx.transaction() as session:
+            return session.scalars(
+                select(ProcessInstance).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
+                .order_by(ProcessInstance.next_timer_at)).all()
 
     def deliver_outbox(self, sender, now: datetime | None = None) -> outbox.DeliveryResult:
         return outbox.deliver_due(self.ctx, sender, now)

@@ -3,15 +3,16 @@
 auth (login, logout, current user), security (CSRF, headers), blueprint (what every page
 blueprint checks), inbox (werkbak), tasks (task page), cases (case list and page, new case,
 messages), history (the case log in words), formdata/formview (forms in and out), errors,
-labels (Dutch words), common (template context, names), pages (/ and /healthz).
+labels (Dutch words), common (template context, names), admin (outgoing mail for the
+beheerder), pages (/ and /healthz).
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from . import auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
+from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
 
-PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, pages.bp)
+PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp)
 
 
 def register(app: Flask) -> None:

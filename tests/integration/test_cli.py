@@ -89,6 +89,9 @@ def test_run_timers_moves_time(vht):
     vht("demo")
     case = json.loads(vht("cases", "--json").output)[0]
     assert case["instances"][0]["next_timer_at"] is not None
+    dry = vht("run-timers", "--now", "2030-01-01T09:00", "--dry-run").output
+    assert f"casus {case['id']} instantie" in dry and "niets gewijzigd" in dry
+    assert "timer_fired" not in [e["type"] for e in json.loads(vht("history", str(case["id"]), "--json").output)]
     out = vht("run-timers", "--now", "2030-01-01T09:00").output
     assert "instantie(s) bijgewerkt" in out
     history = json.loads(vht("history", str(case["id"]), "--json").output)

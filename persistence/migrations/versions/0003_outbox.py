@@ -1,4 +1,4 @@
-"""outbox
+"""outbox, case signals
 
 Revision ID: 0003
 Revises: 0002
@@ -40,10 +40,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_case_id'), ['case_id'], unique=False)
 
+    with op.batch_alter_table('casus', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('signalen', sa.JSON(), nullable=True))
+
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('casus', schema=None) as batch_op:
+        batch_op.drop_column('signalen')
 
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_case_id'))
