@@ -48,9 +48,12 @@ def append(
     data: dict | None = None,
     state_fingerprint: str | None = None,
 ) -> Event:
-    last = session.execute(
-        select(Event.seq, Event.hash).where(Event.case_id == case_id).order_by(Event.seq.desc()).limit(1)
-    ).first()
+    heads = session.info.setdefault("event_heads", {})
+    last = heads.get(case_id)
+    if last is None:
+        last = session.execute(
+            select(Event.seq, Event.hash).where(Event.case_id == case_id).order_by(Event.seq.desc()).limit(1)
+        ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, "")
     event = Event(
         case_id=case_id,
@@ -74,7 +77,21 @@ def append(
         actor_type=event.actor_type, at=event.at, data=event.data, state_fingerprint=event.state_fingerprint,
         hash=event.hash,
     ))
+    heads[case_id] = (event.seq, event.hash)
     return event
+
+
+def head_columns(case_id_column):
+    """The last event (seq, hash) of the case in `case_id_column`, as columns of another query."""
+    latest = select(Event.seq).where(Event.case_id == case_id_column).order_by(Event.seq.desc()).limit(1)
+    return (latest.scalar_subquery().label("head_seq"),
+            select(Event.hash).where(Event.case_id == case_id_column).order_by(Event.seq.desc()).limit(1)
+            .scalar_subquery().label("head_hash"))
+
+
+def remember_head(session: Session, case_id: int, seq: int | None, hash_: str | None) -> None:
+    """The case's last event as read in this transaction: the next append need not query it."""
+    session.info.setdefault("event_heads", {})[case_id] = (seq, hash_) if seq is not None else None
 
 
 def count(session: Session, case_id: int) -> int:

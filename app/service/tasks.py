@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.engine.runtime import EngineError
@@ -71,15 +71,17 @@ def unclaim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTa
 def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: str) -> HumanTask:
     # The hot path: task, its instance and the acting user in one round trip.
     row = session.execute(
-        select(HumanTask, User)
+        select(HumanTask, User, exists().where(TaskDraft.human_task_id == HumanTask.id).label("has_draft"),
+               *events.head_columns(HumanTask.case_id))
         .join(User, and_(User.username == actor, User.actief.is_(True)))
         .where(HumanTask.id == task_id)
-        .options(joinedload(HumanTask.instance))
+        .options(joinedload(HumanTask.instance), joinedload(HumanTask.case))
     ).first()
     if row is None:
         require_user(session, actor)
         _open_task(session, task_id)  # raises the right NotFound
-    task, user = row
+    task, user, has_draft, head_seq, head_hash = row
+    events.remember_head(session, task.case_id, head_seq, head_hash)
     _open_task(session, task_id)  # the state check (no query: the task is in the session)
     check_may_work(user, task)
     try:
@@ -96,7 +98,8 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     task.completed_at = ctx.now()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
-    session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
+    if has_draft:
+        session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
     record_act(ctx, session, instance, run, log, type="task_completed", actor=user.username,
                task_bpmn_id=task.bpmn_id, human_task_id=task.id,
                data={"process_id": task.process_id, "task": task.name, "data": values})
