@@ -106,3 +106,11 @@ def test_spaces_only_is_not_an_answer(forms):
         forms.validate("p0_cab_houden", {**CAB_OK, "advies_tekst": "   ", "afspraken": [{"wie": " ", "wat": "x"}]})
     assert error.value.errors["advies_tekst"] == ["Dit veld is verplicht."]
     assert error.value.errors["afspraken"][0]["wie"] == ["Dit veld is verplicht."]
+
+
+def test_p6_takes_one_youth_because_its_deadlines_count_from_that_birthday(forms):
+    data = {"gemeente": "rucphen", "inbrenger_organisatie": "JBB", "maatregel": "voogdij",
+            "jeugdigen": [{"naam": "A", "geboortedatum": "2009-01-01"}, {"naam": "B", "geboortedatum": "2010-01-01"}]}
+    with pytest.raises(FormValidationError) as error:
+        forms.validate("start_p6", data)
+    assert "hoogstens 1" in error.value.errors["jeugdigen"][0]
