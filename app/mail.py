@@ -37,7 +37,8 @@ class SmtpSender:
     def __init__(self, settings: SmtpSettings):
         self.settings = settings
 
-    def send(self, *, message_id: str, recipients: list[str], subject: str, body: str) -> None:
+    def send(self, *, message_id: str, recipients: list[str], subject: str, body: str,
+             attachments: list[tuple[str, str, bytes]] = ()) -> None:
         """Deliver or raise (OSError / smtplib.SMTPException): the caller retries later."""
         s = self.settings
         mail = EmailMessage()
@@ -48,6 +49,11 @@ class SmtpSender:
         # Stable per outbox row: a receiving server can recognise a resend after a crash.
         mail["Message-ID"] = message_id
         mail.set_content(body)
+        for filename, content_type, data in attachments:
+            maintype, _, subtype = content_type.partition("/")
+            params = {"params": {"method": "REQUEST"}} if content_type == "text/calendar" else {}
+            mail.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename,
+                                **params)
         if s.security == "ssl":
             client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
         else:

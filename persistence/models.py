@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    LargeBinary,
     Date,
     DateTime,
     ForeignKey,
@@ -250,3 +251,15 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class OutboxAttachment(Base):
+    """A file that goes with an outgoing mail (the Veiligheidskaart as PDF, a letter, an invitation)."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

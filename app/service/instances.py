@@ -18,6 +18,11 @@ def load_run(ctx: Context, instance: ProcessInstance) -> Run:
     return ctx.runtime.load(instance.state, spec, subs)
 
 
+# Called after every act with (ctx, session, instance, event, outgoing): modules that keep documents
+# of a case (the Veiligheidskaart, letters) register here instead of every act knowing them.
+AFTER_ACT: list = []
+
+
 def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: Run, log, *, type: str,
                actor: str, data: dict, task_bpmn_id: str | None = None, human_task_id: int | None = None):
     """After the engine moved: save it, project the inbox, log the event, queue the mails.
@@ -40,6 +45,8 @@ def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: R
         case.signalen = [*(case.signalen or []), *(
             {"code": item.get("code") or item["name"], "omschrijving": notifications.describe_escalation(item),
              "at": ctx.now().isoformat()} for item in escalations)]
+    for hook in AFTER_ACT:
+        hook(ctx, session, instance, event, outgoing)
     return event
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
-from persistence.models import Case, HumanTask, OutboxMessage, User
+from persistence.models import Case, HumanTask, OutboxAttachment, OutboxMessage, User
 
 ESCALATIONS = {
     "streeftermijn_overschreden": "het interventiegesprek is niet binnen de streeftermijn van twee weken gevoerd",
@@ -22,6 +22,10 @@ ESCALATIONS = {
     "advies_verwerken_te_laat": "het advies is nog niet in de Veiligheidskaart verwerkt",
     "termijn_overschreden": "een stap van de procedure is niet op tijd afgerond",
 }
+
+# Files that go with a send task's mail: {message name: fn(session, case, payload, now) -> [(name, type, bytes)]}.
+# Filled by the modules that make documents (the Veiligheidskaart, letters).
+ATTACHMENTS: dict = {}
 
 MESSAGES = {
     "vk_naar_rvdk": "Aangevulde Veiligheidskaart voor toetsing (casus {ref})",
@@ -65,14 +69,24 @@ def _recipients_for_message(session: Session, case: Case, name: str, payload: di
     return inbrenger
 
 
-def _add(session: Session, case: Case, key: str, reason: str, recipients, subject: str, body: str, now) -> None:
+def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, subject: str, body: str, now,
+               attachments: list[tuple[str, str, bytes]] = ()) -> OutboxMessage | None:
+    """One outgoing mail (with its files) in the current transaction; None when nobody to send to."""
     unique = sorted({r for r in recipients if r})
     if not unique:
-        return
-    session.add(OutboxMessage(
+        return None
+    message = OutboxMessage(
         case_id=case.id, dedup_key=key, reason=reason, recipients=unique, subject=subject[:300], body=body,
         status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    ))
+    )
+    session.add(message)
+    session.flush()
+    for filename, content_type, data in attachments:
+        session.add(OutboxAttachment(message_id=message.id, filename=filename, content_type=content_type, data=data))
+    return message
+
+
+
 
 
 def _footer(case: Case, base_url: str) -> str:
@@ -91,7 +105,9 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
             recipients = _recipients_for_message(session, case, item["name"], item.get("payload") or {})
             body = (f"{subject}.\n\nDe Veiligheidskaart staat in de casus; wie geen account heeft, ontvangt haar "
                     "via de inbrenger.")
-            _add(session, case, key, item["name"], recipients, subject, body + _footer(case, base_url), now)
+            files = ATTACHMENTS[item["name"]](session, case, item.get("payload") or {}, now) \
+                if item["name"] in ATTACHMENTS else []
+            queue_mail(session, case, key, item["name"], recipients, subject, body + _footer(case, base_url), now, files)
         elif item["kind"] == "escalation":
             code = item.get("code") or item.get("name") or ""
             what = describe_escalation(item)
@@ -102,7 +118,7 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
                 f"- {t.name}" + (f" (deadline {t.due_at.astimezone(TZ):%d-%m-%Y %H:%M})" if t.due_at else "")
                 for t in open_tasks)
             body = f"Let op: {what}.\n\nOpen taken in deze casus:\n{lines or '- geen'}"
-            _add(session, case, key, f"termijn:{code}", _user_emails(session, owners),
+            queue_mail(session, case, key, f"termijn:{code}", _user_emails(session, owners),
                  f"Termijn verstreken in casus {case.referentie}", body + _footer(case, base_url), now)
     for task in new_tasks:
         if not task.get("assignee"):
@@ -110,6 +126,6 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
         due = task.get("due_at")
         body = (f"Er staat een nieuwe taak voor u klaar: {task['name']}."
                 + (f"\nDeadline: {due.astimezone(TZ):%d-%m-%Y %H:%M}." if due else ""))
-        _add(session, case, f"{case_id}:{event_seq}:taak:{task['spiff_task_id']}", "nieuwe_taak",
+        queue_mail(session, case, f"{case_id}:{event_seq}:taak:{task['spiff_task_id']}", "nieuwe_taak",
              _user_emails(session, [task["assignee"]]), f"Nieuwe taak: {task['name']} (casus {case.referentie})",
              body + _footer(case, base_url), now)

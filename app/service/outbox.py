@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from persistence.models import OutboxMessage
+from persistence.models import OutboxAttachment, OutboxMessage
 
 from .context import Context
 
@@ -58,9 +58,11 @@ def deliver_due(ctx: Context, sender, now: datetime | None = None, limit: int = 
         with ctx.transaction() as session:
             row = session.get(OutboxMessage, message_id)
             recipients, subject, body, attempts = list(row.recipients), row.subject, row.body, row.attempts
+            attachments = [(a.filename, a.content_type, a.data) for a in session.scalars(
+                select(OutboxAttachment).where(OutboxAttachment.message_id == message_id).order_by(OutboxAttachment.id))]
         try:
             sender.send(message_id=f"<outbox-{message_id}@veiligheidsteam.local>", recipients=recipients,
-                        subject=subject, body=body)
+                        subject=subject, body=body, attachments=attachments)
             error = None
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"
