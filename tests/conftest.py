@@ -13,7 +13,6 @@ from sqlalchemy import create_engine, text
 
 from app.engine.clock import TZ, FixedClock
 from app.service import Service
-from persistence import migrate
 from persistence.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

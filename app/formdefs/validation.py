@@ -136,7 +136,8 @@ def _count(spec: FormField):
     )
 
 
-def _visible(spec: FormField, data: dict) -> bool:
+def visible(spec: FormField, data: dict) -> bool:
+    """Is the field shown: its `show_if` condition on another field holds (or it has none)."""
     cond = spec.show_if
     if not cond:
         return True
@@ -177,7 +178,7 @@ def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, load
         # For lists an explicit [] is an answer ("none of these"); `min_items` asks for at least one.
         empty = (None, "") if spec.type in ("multiple_choice", "list") else (None, "", [])
         present = spec.name in raw and raw[spec.name] not in empty
-        if not _visible(spec, loaded):
+        if not visible(spec, loaded):
             if present:
                 target = by_name[spec.show_if["field"]]
                 condition = (f"'{spec.show_if['equals']}' is" if "equals" in spec.show_if

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from app.formdefs import FormDefinition, FormField
+from app.formdefs.validation import visible
 
 YES, NO = "ja", "nee"
 _ROW = re.compile(r"^(?P<list>[A-Za-z_][A-Za-z0-9_]*)-(?P<row>\d{1,4})-(?P<field>[A-Za-z_][A-Za-z0-9_]*)$")
@@ -55,17 +56,6 @@ def _rows(spec: FormField, form) -> list[dict]:
         if row:
             rows.append(row)
     return rows
-
-
-def visible(spec: FormField, data: dict) -> bool:
-    """The same rule as the validation's: shown when the condition on the other field holds."""
-    cond = spec.show_if
-    if not cond:
-        return True
-    value = data.get(cond["field"])
-    if "equals" in cond:
-        return value == cond["equals"]
-    return isinstance(value, list) and cond["contains"] in value
 
 
 def form_to_data(definition: FormDefinition, form) -> dict:
