@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench serve clean assets browser
+.PHONY: run test lint bench serve clean assets browser pdf-libs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,20 @@ browser:
 		echo "browser: /usr/bin/chromium is missing and could not be installed (apt-get install chromium as root); the e2e tests will skip, or fail with CI=true"; \
 	fi
 
-run: $(VENV)/.installed node_modules/.installed assets
+# WeasyPrint (the Veiligheidskaart and letters as PDF) needs Debian's pango and a font; the VK
+# tests read the PDFs back with poppler's pdftotext. Installed like chromium above when missing.
+pdf-libs:
+	@if [ -e /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0 -o -n "$$(ldconfig -p 2>/dev/null | grep libpangoft2-1.0)" ] \
+		&& [ -d /usr/share/fonts/truetype/dejavu ] && command -v pdftotext >/dev/null; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils; then \
+		echo "pdf-libs: installed pango, fonts-dejavu-core and poppler-utils"; \
+	else \
+		echo "pdf-libs: libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils are missing and could not be installed (apt-get install them as root); PDFs cannot be rendered"; \
+	fi
+
+run: $(VENV)/.installed node_modules/.installed assets pdf-libs
 	$(BIN)/vht init-db
 	$(BIN)/vht deploy
 	$(BIN)/vht demo
@@ -66,7 +79,7 @@ lint: node_modules/.installed
 	npx --no-install bpmnlint --max-warnings=0 processes/*.bpmn
 	node tools/check_bpmn_import.mjs processes/*.bpmn
 
-test: $(VENV)/.installed lint assets browser
+test: $(VENV)/.installed lint assets browser pdf-libs
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed

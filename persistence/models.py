@@ -263,3 +263,57 @@ class OutboxAttachment(Base):
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VkVersie(Base):
+    """One saved version of a case's Veiligheidskaart: every change by a task is a new row."""
+
+    __tablename__ = "vk_versie"
+    __table_args__ = (UniqueConstraint("case_id", "versie"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    versie: Mapped[int] = mapped_column(Integer)
+    # {advies_tekst, afspraken[{wie, wat, wanneer, monitoring}], reactie_ouders, samenvatting,
+    #  veiligheidsafspraken, weergave_gesprek, uitkomst}
+    secties: Mapped[dict] = mapped_column(JSON, default=dict)
+    gewijzigd: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(40))
+    door: Mapped[str] = mapped_column(String(80))
+    op: Mapped[datetime]
+    taak: Mapped[str | None] = mapped_column(String(255))
+    human_task_id: Mapped[int | None] = mapped_column(Integer)
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class VkVerzending(Base):
+    """The send log of the Veiligheidskaart, with the PDF exactly as it was sent."""
+
+    __tablename__ = "vk_verzending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    versie: Mapped[int | None] = mapped_column(Integer)
+    reden: Mapped[str] = mapped_column(String(80))
+    aan: Mapped[list] = mapped_column(JSON, default=list)
+    # 'verzonden', or 'niet_gedeeld' (no consent: nothing left the building).
+    status: Mapped[str] = mapped_column(String(20))
+    toelichting: Mapped[str | None] = mapped_column(String(300))
+    op: Mapped[datetime]
+    bestandsnaam: Mapped[str | None] = mapped_column(String(200))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class VkToestemming(Base):
+    """A recorded consent (or refusal) about the Veiligheidskaart, e.g. sharing it with the toegang."""
+
+    __tablename__ = "vk_toestemming"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    wie: Mapped[str] = mapped_column(String(200))
+    waarvoor: Mapped[str] = mapped_column(String(200))
+    gegeven: Mapped[bool]
+    op: Mapped[datetime]
+    vastgelegd_door: Mapped[str] = mapped_column(String(80))
+    event_seq: Mapped[int | None] = mapped_column(Integer)

@@ -116,3 +116,13 @@ def sqlite_service(sqlite_template, tmp_path, clock) -> Service:
     svc = Service(f"sqlite:///{path}", PROCESSES, FORMS, clock=clock)
     yield svc
     svc.engine.dispose()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback; `.port`, and `.mails` as they arrived (tests/mailbox.py)."""
+    from tests.mailbox import start_server
+
+    box, controller = start_server()
+    yield box
+    controller.stop()

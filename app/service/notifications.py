@@ -24,7 +24,7 @@ ESCALATIONS = {
 }
 
 # Files that go with a send task's mail: {message name: fn(session, case, payload, now) -> [(name, type, bytes)]}.
-# Filled by the modules that make documents (the Veiligheidskaart, letters).
+# Filled by the modules that make documents (the Veiligheidskaart, letters). None: send nothing.
 ATTACHMENTS: dict = {}
 
 MESSAGES = {
@@ -107,6 +107,8 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
                     "via de inbrenger.")
             files = ATTACHMENTS[item["name"]](session, case, item.get("payload") or {}, now) \
                 if item["name"] in ATTACHMENTS else []
+            if files is None:  # the document may not be shared (e.g. no consent): no mail
+                continue
             queue_mail(session, case, key, item["name"], recipients, subject, body + _footer(case, base_url), now, files)
         elif item["kind"] == "escalation":
             code = item.get("code") or item.get("name") or ""

@@ -12,6 +12,7 @@ from persistence.db import make_engine, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
+from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from .context import Context, get_or_404, load_parameters
 from .errors import NotFound, PermissionDenied
 from .events import SYSTEM
@@ -271,3 +272,46 @@ class Service:
             if case.inbrenger != user.username and session.get(CaseMember, (case_id, user.username)) is None:
                 raise PermissionDenied("Alleen de inbrenger of een betrokkene van de casus legt een bericht vast.")
             return messages.deliver_message(self.ctx, session, case_id, name, payload, user.username)
+
+    # --- the Veiligheidskaart (same access as the case page) -----------------------------------
+
+    def vk_overview(self, username: str, case_id: int) -> dict:
+        """The current version, all versions, the send log (without the PDFs) and the consents."""
+        with self.ctx.transaction() as session:
+            case = access.require_case(session, users.require_user(session, username), case_id)
+            rows = vk.versions(session, case_id)
+            return {"case": case, "current": rows[-1] if rows else None, "versions": rows,
+                    "sends": [{"id": s.id, "versie": s.versie, "reden": s.reden, "aan": s.aan, "status": s.status,
+                               "toelichting": s.toelichting, "op": s.op, "bestandsnaam": s.bestandsnaam,
+                               "heeft_pdf": s.pdf is not None} for s in vk.sends(session, case_id)],
+                    "consents": vk.consents(session, case_id), "sections": vk.SECTIONS,
+                    "status_labels": vk.STATUS_LABELS}
+
+    def vk_pdf(self, username: str, case_id: int) -> tuple[str, bytes]:
+        """The current version as PDF (rendered now; nothing is logged)."""
+        with self.ctx.transaction() as session:
+            case = access.require_case(session, users.require_user(session, username), case_id)
+            row = vk.current(session, case_id)
+            if row is None:
+                raise NotFound("Deze casus heeft nog geen Veiligheidskaart.")
+            return vk.filename(case, row), vk.render_pdf(session, case, row, self.ctx.now())
+
+    def vk_compare(self, username: str, case_id: int, a: int, b: int) -> tuple:
+        """(version a, version b, per section diff)."""
+        with self.ctx.transaction() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            left, right = vk.version(session, case_id, a), vk.version(session, case_id, b)
+            if left is None or right is None:
+                raise NotFound("Deze versie van de Veiligheidskaart bestaat niet.")
+            return left, right, vk.diff(left, right)
+
+    def vk_sent_pdf(self, username: str, case_id: int, send_id: int) -> tuple[str, bytes]:
+        """The PDF exactly as it was sent with one send-log entry."""
+        with self.ctx.transaction() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            from persistence.models import VkVerzending
+
+            row = session.get(VkVerzending, send_id)
+            if row is None or row.case_id != case_id or row.pdf is None:
+                raise NotFound("Deze verzending bestaat niet of heeft geen PDF.")
+            return row.bestandsnaam, row.pdf

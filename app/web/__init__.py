@@ -11,8 +11,9 @@ from __future__ import annotations
 from flask import Flask
 
 from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
+from . import veiligheidskaart
 
-PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp)
+PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp)
 
 
 def register(app: Flask) -> None:

@@ -1,44 +1,15 @@
 """Mail leaves the building through the outbox, over a real SMTP server on loopback."""
-import socket
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.mail import SmtpSender, SmtpSettings
 from app.worker import run_once
+from tests.mailbox import free_port
 from tests.procedures.driver import CaseDriver, casus
 
 CAB_ZORG = {"advies_type": "andere_aanpak", "advies_tekst": "Zorg.", "afspraken": [{"wie": "A", "wat": "B"}],
             "interventies": ["zorg"]}
-
-
-class Inbox:
-    def __init__(self):
-        self.mails = []
-
-    async def handle_DATA(self, server, session, envelope):
-        mail = message_from_bytes(envelope.content, policy=policy.default)
-        self.mails.append({"to": envelope.rcpt_tos, "subject": str(mail["Subject"]), "id": mail["Message-ID"],
-                           "body": mail.get_content()})
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 def sender(port: int) -> SmtpSender:

@@ -10,44 +10,15 @@ mail going to a real SMTP server on loopback (aiosmtpd).
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.engine.clock import FixedClock
 from app.service import Service
 from tests.worker.conftest import FORMS, PROCESSES, VHT, vht_env
-
-
-class Inbox:
-    def __init__(self):
-        self.mails = []
-
-    async def handle_DATA(self, server, session, envelope):
-        mail = message_from_bytes(envelope.content, policy=policy.default)
-        self.mails.append({"to": envelope.rcpt_tos, "subject": str(mail["Subject"]), "body": mail.get_content()})
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

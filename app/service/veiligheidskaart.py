@@ -1,0 +1,297 @@
+"""The Veiligheidskaart (VK) of a case: versions, the send log with the PDFs as sent, consents.
+
+How the card changes (DOMAIN.md 2.2):
+- A task that the procedures say updates the card edits its sections through its form. Which
+  form (by form key) fills which section, and from where, is `TASK_SECTIONS` below; after such a
+  task is completed (the AFTER_ACT hook) a NEW VERSION is saved when a section changed: who, when,
+  which task, which sections changed. Versions are never updated, except their status when the
+  card is sent.
+- The first version starts from the case's CAB advice (advies_tekst, afspraken of p0_cab_houden).
+- A send task of a procedure mails the current version as PDF (notifications.ATTACHMENTS); the
+  PDF as sent is stored in the send log (vk_verzending).
+- Sharing with the gemeentelijke toegang needs the parents' consent (p5_vk_update,
+  toestemming_delen, recorded in vk_toestemming). Refused: nothing is sent and the send log says
+  "niet gedeeld: geen toestemming" (DOMAIN.md G19).
+"""
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.engine.clock import TZ
+from persistence.models import Case, Event, HumanTask, User, VkToestemming, VkVersie, VkVerzending
+
+from . import instances, notifications
+from .events import SYSTEM
+
+# The sections, in the order of the card, with their titles.
+SECTIONS = {
+    "advies_tekst": "Advies van het VeiligheidsTeam",
+    "afspraken": "Afspraken van het VeiligheidsTeam (wie, wat, wanneer, monitoring)",
+    "reactie_ouders": "Reactie van ouders",
+    "samenvatting": "Actuele samenvatting van de krachten en afspraken met het gezin",
+    "veiligheidsafspraken": "(Veiligheids)afspraken",
+    "weergave_gesprek": "Weergave van het gesprek en de gemaakte afspraken",
+    "uitkomst": "Uitkomst uit het gesprek",
+}
+
+# {form key: (status of the card after it, {section: where the value comes from})}. A source is
+# a field of the completed form, or "cab:<field>" (the CAB advice of P0), or "bericht:<field>"
+# (the newest incoming message carrying that field, e.g. the parents' reaction).
+TASK_SECTIONS = {
+    "sp_vk_verwerken_advies": ("advies_verwerkt", {"advies_tekst": "cab:advies_tekst", "afspraken": "cab:afspraken"}),
+    "sp_vk_voorbereiden_reactie_verwerken": ("reactie_ouders_verwerkt", {"reactie_ouders": "bericht:reactie_ouders"}),
+    "sp_vk_voorbereiden_geen_reactie": ("reactie_ouders_verwerkt", {"reactie_ouders": "reactie_ouders"}),
+    "sp_vk_na_gesprek_verwerken": ("gesprek_verwerkt", {"weergave_gesprek": "weergave_gesprek"}),
+    "sp_vk_na_gesprek_uitkomst": ("uitkomst_verwerkt", {"uitkomst": "uitkomst"}),
+    "p5_vht_inbrengen": ("geactualiseerd_voor_vht", {"samenvatting": "vk_samenvatting"}),
+    "p5_vk_update": ("bijgewerkt_met_ouders", {"veiligheidsafspraken": "veiligheidsafspraken"}),
+}
+
+# The consent a form records: {form key: (field, who, for what)}.
+CONSENT_FIELDS = {
+    "p5_vk_update": ("toestemming_delen", "ouders", "delen met de gemeentelijke toegang"),
+}
+
+# The send tasks that mail the card, and the status of the card once sent.
+SEND_STATUS = {
+    "vk_naar_rvdk": "naar_rvdk_gestuurd",
+    "vk_definitief_verzonden": "definitief_verzonden",
+    "vk_na_gesprek_verzonden": "na_gesprek_verzonden",
+    "vk_naar_toegang": "gedeeld_met_toegang",
+}
+
+STATUS_LABELS = {
+    "concept": "concept",
+    "advies_verwerkt": "advies verwerkt",
+    "naar_rvdk_gestuurd": "naar de RvdK gestuurd",
+    "reactie_ouders_verwerkt": "reactie ouders verwerkt",
+    "definitief_verzonden": "definitief verzonden",
+    "gesprek_verwerkt": "gesprek verwerkt",
+    "uitkomst_verwerkt": "uitkomst verwerkt",
+    "na_gesprek_verzonden": "na het gesprek verzonden",
+    "geactualiseerd_voor_vht": "geactualiseerd voor het VeiligheidsTeam",
+    "bijgewerkt_met_ouders": "bijgewerkt met ouders",
+    "gedeeld_met_toegang": "gedeeld met de toegang",
+}
+
+NOT_SHARED = "niet gedeeld: geen toestemming"
+TOEGANG = "vk_naar_toegang"
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def versions(session: Session, case_id: int) -> list[VkVersie]:
+    return session.scalars(select(VkVersie).where(VkVersie.case_id == case_id).order_by(VkVersie.versie)).all()
+
+
+def current(session: Session, case_id: int) -> VkVersie | None:
+    return session.scalars(select(VkVersie).where(VkVersie.case_id == case_id)
+                           .order_by(VkVersie.versie.desc()).limit(1)).first()
+
+
+def version(session: Session, case_id: int, number: int) -> VkVersie | None:
+    return session.scalars(select(VkVersie).where(VkVersie.case_id == case_id, VkVersie.versie == number)).first()
+
+
+def sends(session: Session, case_id: int) -> list[VkVerzending]:
+    return session.scalars(select(VkVerzending).where(VkVerzending.case_id == case_id).order_by(VkVerzending.id)).all()
+
+
+def consents(session: Session, case_id: int) -> list[VkToestemming]:
+    return session.scalars(select(VkToestemming).where(VkToestemming.case_id == case_id)
+                           .order_by(VkToestemming.id)).all()
+
+
+def _as_text(key: str, value) -> str:
+    if key == "afspraken":
+        return "\n".join(" | ".join(str(item.get(f) or "") for f in ("wie", "wat", "wanneer", "monitoring"))
+                         for item in value or [] if isinstance(item, dict))
+    return str(value or "")
+
+
+def diff(a: VkVersie, b: VkVersie) -> list[dict]:
+    """Per section: both texts, whether it changed, and a line diff (difflib) from a to b."""
+    result = []
+    for key, title in SECTIONS.items():
+        left, right = _as_text(key, a.secties.get(key)), _as_text(key, b.secties.get(key))
+        lines = list(difflib.unified_diff(left.splitlines(), right.splitlines(), lineterm="", n=1000))[2:]
+        result.append({"key": key, "titel": title, "links": left, "rechts": right, "gewijzigd": left != right,
+                       "regels": lines})
+    return result
+
+
+# --- changing -------------------------------------------------------------------------------
+
+def _cab_advice(session: Session, case_id: int) -> dict:
+    """advies_tekst and afspraken of the newest CAB (P0's p0_cab_houden) of the case."""
+    for event in _events(session, case_id, "task_completed"):
+        data = event.data.get("data") or {}
+        if event.data.get("process_id") == "p0_consultatie_advies" and "advies_tekst" in data:
+            return {"advies_tekst": data.get("advies_tekst"), "afspraken": data.get("afspraken") or []}
+    return {}
+
+
+def _events(session: Session, case_id: int, type_: str) -> list[Event]:
+    """Events of one type, newest first."""
+    return session.scalars(select(Event).where(Event.case_id == case_id, Event.type == type_)
+                           .order_by(Event.seq.desc())).all()
+
+
+def _from_message(session: Session, case_id: int, field: str):
+    for event in _events(session, case_id, "message_delivered"):
+        data = event.data.get("data") or {}
+        if field in data:
+            return data[field]
+    return None
+
+
+def _source(session: Session, case_id: int, source: str, form: dict):
+    if source.startswith("cab:"):
+        return _cab_advice(session, case_id).get(source[4:])
+    if source.startswith("bericht:"):
+        return _from_message(session, case_id, source[8:])
+    return form.get(source)
+
+
+def _save_version(session: Session, case_id: int, updates: dict, status: str, actor: str, at: datetime,
+                  task: str | None, human_task_id: int | None, seq: int | None) -> VkVersie | None:
+    """A new version with `updates` applied; None when nothing changed (and a first version exists)."""
+    previous = current(session, case_id)
+    base = dict(previous.secties) if previous else {k: None for k in SECTIONS} | _cab_advice(session, case_id)
+    sections = {**base, **{k: v for k, v in updates.items() if v is not None}}
+    if previous is None:
+        changed = [k for k in SECTIONS if sections.get(k)]
+    else:
+        changed = [k for k in SECTIONS if sections.get(k) != previous.secties.get(k)]
+        if not changed:
+            return None
+    row = VkVersie(case_id=case_id, versie=(previous.versie + 1) if previous else 1, secties=sections,
+                   gewijzigd=changed, status=status, door=actor, op=at, taak=task, human_task_id=human_task_id,
+                   event_seq=seq)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def apply_event(session: Session, case_id: int, event) -> None:
+    """What a completed task changes in the card. Idempotent per event (seq)."""
+    if event.type != "task_completed" or not event.human_task_id:
+        return
+    if session.scalar(select(VkVersie.id).where(VkVersie.case_id == case_id, VkVersie.event_seq == event.seq)) or \
+            session.scalar(select(VkToestemming.id).where(VkToestemming.case_id == case_id,
+                                                          VkToestemming.event_seq == event.seq)):
+        return
+    form_key = session.scalar(select(HumanTask.form_key).where(HumanTask.id == event.human_task_id))
+    form = event.data.get("data") or {}
+    task_name = event.data.get("task")
+    if form_key in TASK_SECTIONS:
+        status, mapping = TASK_SECTIONS[form_key]
+        updates = {section: _source(session, case_id, source, form) for section, source in mapping.items()}
+        _save_version(session, case_id, updates, status, event.actor, event.at, task_name, event.human_task_id,
+                      event.seq)
+    if form_key in CONSENT_FIELDS:
+        field, who, what = CONSENT_FIELDS[form_key]
+        if field in form:
+            session.add(VkToestemming(case_id=case_id, wie=who, waarvoor=what, gegeven=bool(form[field]),
+                                      op=event.at, vastgelegd_door=event.actor, event_seq=event.seq))
+            if not form[field]:
+                # The diagram does not reach the send task: the log still says why nothing went out.
+                latest = current(session, case_id)
+                session.add(VkVerzending(case_id=case_id, versie=latest.versie if latest else None, reden=TOEGANG,
+                                         aan=[], status="niet_gedeeld", toelichting=NOT_SHARED, op=event.at))
+            session.flush()
+
+
+def after_act(ctx, session: Session, instance, event, outgoing) -> None:
+    apply_event(session, instance.case_id, event)
+
+
+def sync(session: Session, case_id: int) -> None:
+    """Apply the act being recorded right now: the mails are queued before the AFTER_ACT hooks
+    run, and a send task right after an updating task must send the updated card."""
+    latest = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq.desc()).limit(1)).first()
+    if latest is not None:
+        apply_event(session, case_id, latest)
+
+
+# --- rendering and sending ------------------------------------------------------------------
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(TZ).strftime("%d-%m-%Y %H:%M") if moment else ""
+
+
+def _name(session: Session, username: str | None) -> str:
+    if not username:
+        return ""
+    user = session.get(User, username)
+    return user.naam if user else username
+
+
+def document_context(session: Session, case: Case, row: VkVersie, now: datetime) -> dict:
+    data = case.gegevens or {}
+    ouders = ", ".join(o.get("naam", "") for o in data.get("ouders") or [] if isinstance(o, dict))
+    jeugdigen = ", ".join(f"{j.get('naam', '')} ({j.get('geboortedatum', '')})"
+                          for j in data.get("jeugdigen") or [] if isinstance(j, dict))
+    return {
+        "case": {"referentie": case.referentie, "gemeente_naam": (case.gemeente or "").replace("_", "-").title(),
+                 "jeugdige_initialen": case.jeugdige_initialen, "jeugdigen": jeugdigen, "ouders": ouders,
+                 "inbrenger": _name(session, case.inbrenger),
+                 "cab_datum": case.cab_datum.strftime("%d-%m-%Y") if case.cab_datum else ""},
+        "versie": {"versie": row.versie, "status_label": STATUS_LABELS.get(row.status, row.status),
+                   "op": _local(row.op), "door": _name(session, row.door)},
+        "secties": [{"key": k, "titel": t, "waarde": row.secties.get(k)} for k, t in SECTIONS.items()],
+        "datum": now.astimezone(TZ).strftime("%d-%m-%Y"),
+    }
+
+
+def filename(case: Case, row: VkVersie) -> str:
+    return f"VK-{case.referentie}-v{row.versie}.pdf"
+
+
+def render_pdf(session: Session, case: Case, row: VkVersie, now: datetime) -> bytes:
+    from app.documents import veiligheidskaart as document
+
+    return document.render_pdf(document_context(session, case, row, now))
+
+
+def _ensure_version(session: Session, case: Case, now: datetime) -> VkVersie:
+    row = current(session, case.id)
+    if row is None:  # sent before any task edited it: the CAB advice as it stands
+        row = _save_version(session, case.id, {}, "concept", SYSTEM, now, None, None, None)
+    return row
+
+
+def attachment_for(name: str):
+    def attach(session: Session, case: Case, payload: dict, now: datetime):
+        sync(session, case.id)
+        recipients = notifications._recipients_for_message(session, case, name, payload)
+        row = _ensure_version(session, case, now)
+        if name == TOEGANG:
+            consent = session.scalars(select(VkToestemming).where(VkToestemming.case_id == case.id)
+                                      .order_by(VkToestemming.id.desc()).limit(1)).first()
+            if consent is None or not consent.gegeven:
+                already = session.scalar(select(VkVerzending.id).where(
+                    VkVerzending.case_id == case.id, VkVerzending.reden == TOEGANG, VkVerzending.status == "niet_gedeeld",
+                    VkVerzending.op == now))
+                if not already:
+                    session.add(VkVerzending(case_id=case.id, versie=row.versie, reden=name, aan=recipients,
+                                             status="niet_gedeeld", toelichting=NOT_SHARED, op=now))
+                    session.flush()
+                return None  # no mail at all
+        pdf = render_pdf(session, case, row, now)
+        session.add(VkVerzending(case_id=case.id, versie=row.versie, reden=name, aan=sorted(set(recipients)),
+                                 status="verzonden", op=now, bestandsnaam=filename(case, row), pdf=pdf))
+        row.status = SEND_STATUS[name]
+        session.flush()
+        return [(filename(case, row), "application/pdf", pdf)]
+    return attach
+
+
+for _name_ in SEND_STATUS:
+    notifications.ATTACHMENTS[_name_] = attachment_for(_name_)
+if after_act not in instances.AFTER_ACT:
+    instances.AFTER_ACT.append(after_act)
