@@ -12,6 +12,7 @@ from persistence.db import make_engine, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
+from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from .context import Context, get_or_404, load_parameters
 from .errors import NotFound, PermissionDenied

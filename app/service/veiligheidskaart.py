@@ -181,11 +181,15 @@ def apply_event(session: Session, case_id: int, event) -> None:
     """What a completed task changes in the card. Idempotent per event (seq)."""
     if event.type != "task_completed" or not event.human_task_id:
         return
+    # Most tasks do not touch the card: decide that first (the task is usually in the session already).
+    task = session.get(HumanTask, event.human_task_id)
+    form_key = task.form_key if task is not None else None
+    if form_key not in TASK_SECTIONS and form_key not in CONSENT_FIELDS:
+        return
     if session.scalar(select(VkVersie.id).where(VkVersie.case_id == case_id, VkVersie.event_seq == event.seq)) or \
             session.scalar(select(VkToestemming.id).where(VkToestemming.case_id == case_id,
                                                           VkToestemming.event_seq == event.seq)):
         return
-    form_key = session.scalar(select(HumanTask.form_key).where(HumanTask.id == event.human_task_id))
     form = event.data.get("data") or {}
     task_name = event.data.get("task")
     if form_key in TASK_SECTIONS:
