@@ -5,12 +5,17 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Event
 
 SYSTEM = "systeem"
+
+# Built once: constructing a statement costs more than running it on every act.
+_LAST_EVENT = (select(Event.seq, Event.hash).where(Event.case_id == bindparam("case_id"))
+               .order_by(Event.seq.desc()).limit(1))
+_INSERT_EVENT = insert(Event)
 
 
 def event_hash(prev: str, event: Event) -> str:
@@ -51,9 +56,7 @@ def append(
     heads = session.info.setdefault("event_heads", {})
     last = heads.get(case_id)
     if last is None:
-        last = session.execute(
-            select(Event.seq, Event.hash).where(Event.case_id == case_id).order_by(Event.seq.desc()).limit(1)
-        ).first()
+        last = session.execute(_LAST_EVENT, {"case_id": case_id}).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, "")
     event = Event(
         case_id=case_id,
@@ -71,12 +74,12 @@ def append(
     event.hash = event_hash(prev, event)
     # A plain INSERT: events are written once and never loaded back in the same operation,
     # so the ORM's bookkeeping would only cost time on every act.
-    session.execute(insert(Event).values(
+    session.execute(_INSERT_EVENT, [dict(
         case_id=event.case_id, seq=event.seq, instance_id=event.instance_id, type=event.type,
         task_bpmn_id=event.task_bpmn_id, human_task_id=event.human_task_id, actor=event.actor,
         actor_type=event.actor_type, at=event.at, data=event.data, state_fingerprint=event.state_fingerprint,
         hash=event.hash,
-    ))
+    )])
     heads[case_id] = (event.seq, event.hash)
     return event
 

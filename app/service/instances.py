@@ -1,7 +1,7 @@
 """Loading, saving and projecting one process instance inside a transaction."""
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.engine.runtime import EngineError, Run
@@ -17,6 +17,11 @@ def load_run(ctx: Context, instance: ProcessInstance) -> Run:
     spec, subs = ctx.specs.get_by_id(instance.process_version_id, lambda: instance.process_version)
     return ctx.runtime.load(instance.state, spec, subs)
 
+
+# Built once: constructing a statement costs more than running it on every act.
+_OPEN_TASKS = select(HumanTask.id, HumanTask.spiff_task_id).where(
+    HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "open")
+_INSERT_TASK = insert(HumanTask)
 
 # Called after every act with (ctx, session, instance, event, outgoing): modules that keep documents
 # of a case (the Veiligheidskaart, letters) register here instead of every act knowing them.
@@ -75,10 +80,7 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
     except EngineError as exc:
         raise ProcessFailed(str(exc)) from exc
     session.flush()  # the task a person just completed is no longer open
-    open_rows = session.execute(
-        select(HumanTask.id, HumanTask.spiff_task_id)
-        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    ).all()
+    open_rows = session.execute(_OPEN_TASKS, {"instance_id": instance.id}).all()
     now = ctx.now()
     gone = [row.id for row in open_rows if row.spiff_task_id not in ready]
     if gone:
@@ -93,7 +95,7 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
         for spiff_id, info in ready.items() if spiff_id not in known
     ]
     if new_rows:
-        session.execute(insert(HumanTask), new_rows)
+        session.execute(_INSERT_TASK, new_rows)
     return new_rows
 
 

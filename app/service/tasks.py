@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.engine.runtime import EngineError
@@ -68,15 +68,18 @@ def unclaim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTa
     return task
 
 
+_TASK_FOR_COMPLETION = (
+    select(HumanTask, User, exists().where(TaskDraft.human_task_id == HumanTask.id).label("has_draft"),
+           *events.head_columns(HumanTask.case_id))
+    .join(User, and_(User.username == bindparam("actor"), User.actief.is_(True)))
+    .where(HumanTask.id == bindparam("task_id"))
+    .options(joinedload(HumanTask.instance), joinedload(HumanTask.case))
+)
+
+
 def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: str) -> HumanTask:
-    # The hot path: task, its instance and the acting user in one round trip.
-    row = session.execute(
-        select(HumanTask, User, exists().where(TaskDraft.human_task_id == HumanTask.id).label("has_draft"),
-               *events.head_columns(HumanTask.case_id))
-        .join(User, and_(User.username == actor, User.actief.is_(True)))
-        .where(HumanTask.id == task_id)
-        .options(joinedload(HumanTask.instance), joinedload(HumanTask.case))
-    ).first()
+    # The hot path: task, its instance, its case and the acting user in one round trip.
+    row = session.execute(_TASK_FOR_COMPLETION, {"task_id": task_id, "actor": actor}).first()
     if row is None:
         require_user(session, actor)
         _open_task(session, task_id)  # raises the right NotFound
