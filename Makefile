@@ -5,16 +5,32 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench serve clean assets browser pdf-libs
+.PHONY: run test lint bench serve clean assets browser pdf-libs lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall when the project's dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+# Installs exactly what requirements.lock pins (with hashes), then the project itself without
+# resolving anything again; `pip check` fails when the lock misses a dependency of pyproject.toml.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
+
+# After a change of the ranges in pyproject.toml: pin the newest versions they allow, with hashes
+# for every platform. Review the diff of requirements.lock like code.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --universal \
+		--python-version 3.11 --no-header -o requirements.lock
+
+# Known vulnerabilities in the locked Python packages and the npm packages the product ships fail
+# the run, unless listed with a reason in audit-ignore.txt (see tools/audit_python.py).
+audit: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python tools/audit_python.py requirements.lock
+	npm audit --omit=dev --audit-level=low
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -79,7 +95,7 @@ lint: node_modules/.installed
 	npx --no-install bpmnlint --max-warnings=0 processes/*.bpmn
 	node tools/check_bpmn_import.mjs processes/*.bpmn
 
-test: $(VENV)/.installed lint assets browser pdf-libs
+test: $(VENV)/.installed lint audit assets browser pdf-libs
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed
