@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, bindparam, delete, exists, select
+from sqlalchemy import and_, bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
@@ -37,9 +38,43 @@ def _open_task(session: Session, task_id: int) -> HumanTask:
     if task is None:
         raise NotFound(f"Taak {task_id} bestaat niet.")
     if task.state != "open":
-        word = {"completed": "al afgerond", "cancelled": "vervallen"}.get(task.state, task.state)
-        raise Conflict(f"Taak {task_id} is {word}.", taak=task_id, status=task.state)
+        raise _not_open(task)
     return task
+
+
+def _not_open(task: HumanTask) -> Conflict:
+    word = {"completed": "al afgerond", "cancelled": "vervallen"}.get(task.state, task.state)
+    return Conflict(f"Taak {task.id} is {word}.", taak=task.id, status=task.state)
+
+
+def _taken(session: Session, task: HumanTask) -> Conflict:
+    """What the act that got there first left: completed, cancelled, someone's, or free again."""
+    session.refresh(task)
+    if task.state != "open":
+        return _not_open(task)
+    if task.assignee:
+        owner = session.get(User, task.assignee)
+        return Conflict(f"Deze taak is al geclaimd door {owner.naam if owner else task.assignee}.", taak=task.id)
+    return Conflict(f"Taak {task.id} is net vrijgegeven. Laad de pagina opnieuw.", taak=task.id)
+
+
+def _set_assignee(session: Session, task: HumanTask, new: str | None) -> None:
+    """Give the task to `new` only if nobody changed its assignee since we read it.
+
+    One conditional UPDATE: two people claiming at once both read "free", but only one UPDATE
+    finds the row still free (PostgreSQL re-checks the condition after the first commits); the
+    other gets "al geclaimd door ..." instead of being told it is theirs too.
+    """
+    expected = task.assignee
+    result = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task.id, HumanTask.state == "open",
+               HumanTask.assignee == expected if expected else HumanTask.assignee.is_(None))
+        .values(assignee=new)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise _taken(session, task)
+    set_committed_value(task, "assignee", new)
 
 
 def claim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTask:
@@ -48,10 +83,10 @@ def claim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTask
     if task.assignee == user.username:
         return task
     if task.assignee:
-        raise Conflict(f"Taak {task_id} is al toegewezen aan {task.assignee}.", taak=task_id)
+        raise _taken(session, task)
     if task.role not in (user.rollen or []):
         raise PermissionDenied(f"Taak {task_id} is voor de rol '{task.role}'.")
-    task.assignee = user.username
+    _set_assignee(session, task, user.username)
     events.append(session, case_id=task.case_id, instance_id=task.instance_id, type="task_claimed",
                   task_bpmn_id=task.bpmn_id, human_task_id=task.id, actor=actor, at=ctx.now())
     return task
@@ -62,7 +97,7 @@ def unclaim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTa
     task = _open_task(session, task_id)
     if task.assignee != actor:
         raise PermissionDenied(f"Alleen {task.assignee or 'de toegewezen persoon'} kan deze taak vrijgeven.")
-    task.assignee = None
+    _set_assignee(session, task, None)
     events.append(session, case_id=task.case_id, instance_id=task.instance_id, type="task_unclaimed",
                   task_bpmn_id=task.bpmn_id, human_task_id=task.id, actor=actor, at=ctx.now())
     return task
@@ -151,7 +186,7 @@ def reassign(ctx: Context, session: Session, task_id: int, to: str, reason: str,
         raise InvalidInput("Deze collega kan deze taak niet doen.",
                            {"naar": [f"{target.naam} heeft de rol '{task.role}' niet."]})
     previous = task.assignee
-    task.assignee = target.username
+    _set_assignee(session, task, target.username)
     if session.get(CaseMember, (task.case_id, target.username)) is None:
         session.add(CaseMember(case_id=task.case_id, username=target.username, reden=f"taak '{task.name}'",
                                added_by=user.username, added_at=ctx.now()))

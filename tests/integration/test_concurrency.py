@@ -104,3 +104,110 @@ def test_completing_a_task_twice_is_a_clear_conflict(sqlite_service, clock):
     sqlite_service.complete_task(task.id, ZORG, "anna")
     with pytest.raises(Conflict, match="al afgerond"):
         sqlite_service.complete_task(task.id, ZORG, "anna")
+
+
+# --- claiming, releasing and handing over at the same moment ------------------------------------
+
+def race_acts(monkeypatch, acts, wait: float = 2):
+    """Run the acts in threads so that each has read the task before either writes it."""
+    barrier = threading.Barrier(len(acts), timeout=wait)
+    original = task_service._open_task
+
+    def read_then_wait(session, task_id):
+        task = original(session, task_id)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # SQLite: the other writer waits at BEGIN IMMEDIATE instead
+        return task
+
+    monkeypatch.setattr(task_service, "_open_task", read_then_wait)
+    results = [None] * len(acts)
+
+    def work(i, act):
+        try:
+            results[i] = act()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each side got
+            results[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i, act)) for i, act in enumerate(acts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    monkeypatch.setattr(task_service, "_open_task", original)
+    return results
+
+
+def cab_task(service, clock):
+    service.upsert_user("vince", "Vince VHT", ["veiligheidsteam"], email="vince@example.org")
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    return case, case.task("Task_CabHouden")
+
+
+def test_two_people_claiming_one_task_one_wins_the_other_is_told_who(monkeypatch, service, clock):
+    case, task = cab_task(service, clock)
+    results = race_acts(monkeypatch, [lambda: service.claim(task.id, "vera"), lambda: service.claim(task.id, "vince")])
+    winners = [r for r in results if not isinstance(r, Exception)]
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    assert len(winners) == 1 and len(conflicts) == 1, results
+    winner = winners[0].assignee
+    naam = {"vera": "Vera VHT", "vince": "Vince VHT"}[winner]
+    assert conflicts[0].message == f"Deze taak is al geclaimd door {naam}."
+    assert service.task(task.id).assignee == winner
+    assert case.history_types().count("task_claimed") == 1
+
+
+@pytest.fixture
+def pg_service(request, clock):
+    """PostgreSQL only: there both acts read the task before either writes. (On SQLite writers
+    queue, so a hand-over there acts on the claim it waited for, as if done a moment later.)"""
+    url = request.getfixturevalue("pg_database")
+    from tests.conftest import _clean_pg
+    _clean_pg(url)
+    svc = Service(url, PROCESSES, FORMS, clock=clock)
+    yield svc
+    svc.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_claim_and_a_hand_over_at_once_one_wins(monkeypatch, pg_service, clock):
+    service = pg_service
+    case, task = cab_task(service, clock)
+    results = race_acts(monkeypatch, [lambda: service.claim(task.id, "vera"),
+                                      lambda: service.reassign(task.id, "vince", "Vera is ziek", "anna")])
+    winners = [r for r in results if not isinstance(r, Exception)]
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    assert len(winners) == 1 and len(conflicts) == 1, results
+    assert "al geclaimd door" in conflicts[0].message
+    assert service.task(task.id).assignee == winners[0].assignee
+    assert len([t for t in case.history_types() if t in ("task_claimed", "task_reassigned")]) == 1
+
+
+@pytest.mark.postgres
+def test_releasing_while_a_colleague_hands_it_over_one_wins(monkeypatch, pg_service, clock):
+    service = pg_service
+    case, task = cab_task(service, clock)
+    service.claim(task.id, "vera")
+    results = race_acts(monkeypatch, [lambda: service.unclaim(task.id, "vera"),
+                                      lambda: service.reassign(task.id, "vince", "Overname", "anna")])
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) == 1 and isinstance([r for r in results if r not in winners][0], Conflict), results
+    assert service.task(task.id).assignee == winners[0].assignee
+
+
+def test_two_claims_through_the_api_one_200_one_409(monkeypatch, service, clock):
+    from tests.api.helpers import ApiApp
+
+    api = ApiApp(service)
+    _, task = cab_task(service, clock)
+    vera, vince = api.as_("vera"), api.as_("vince")
+    # Both have passed the API's access check (the task is free and for their role) before either claims.
+    both_looked = threading.Barrier(2, timeout=5)
+    claim = service.claim
+    monkeypatch.setattr(service, "claim", lambda *args: (both_looked.wait(), claim(*args))[1])
+    results = race_acts(monkeypatch, [lambda: vera.post(f"/api/tasks/{task.id}/claim"),
+                                      lambda: vince.post(f"/api/tasks/{task.id}/claim")])
+    assert sorted(r.status_code for r in results) == [200, 409], [r.get_json() for r in results]
+    loser = next(r for r in results if r.status_code == 409).get_json()
+    assert loser["code"] == "conflict" and loser["bericht"].startswith("Deze taak is al geclaimd door ")
