@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import logs
 from .config import Settings
 
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     )
     register(app)
     register_api(app)
+    logs.register(app)
     return app
 
 

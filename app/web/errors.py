@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.logs import request_id
 from app.service.accounts import TooManyAttempts
 from app.service.errors import (Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailed,
                                 ServiceError)
@@ -31,7 +32,9 @@ def status_of(exc: ServiceError) -> int:
 
 
 def error_page(status: int, message: str):
-    return render_template("error.html", titel=TITLES.get(status, "Fout"), bericht=message), status
+    # The foutcode is the request id of the log lines (app/logs.py), for the beheerder.
+    return render_template("error.html", titel=TITLES.get(status, "Fout"), bericht=message,
+                           foutcode=request_id() if status >= 500 else None), status
 
 
 def service_error(exc: ServiceError):

@@ -21,6 +21,6 @@ def healthz():
     try:
         current_app.extensions["vht_service"].summary()  # proves the database answers, with our tables
     except SQLAlchemyError as exc:
-        current_app.logger.warning("health check failed: %s", exc)
+        current_app.logger.warning("health check failed: %s", type(exc).__name__)
         return jsonify(status="fout", bericht="De database is niet bereikbaar of niet bijgewerkt (vht init-db)."), 503
     return jsonify(status="ok")

@@ -47,11 +47,21 @@ def check_csrf() -> None:
                                "Laad de pagina opnieuw en probeer het nog eens.")
 
 
+def is_static_asset() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def add_headers(response):
     """after_request of the app. A blueprint that needs another policy (e.g. a documentation
     page) may set its own header first: ours are only defaults."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    # Pages, PDFs and API answers carry personal data: no browser or proxy keeps a copy (the
+    # back button after logging out shows nothing). Only our own scripts, styles and fonts are cached.
+    if not is_static_asset():
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
