@@ -1,4 +1,5 @@
-"""Sending one mail over SMTP (host, port, TLS and login from the environment)."""
+"""Sending one mail over SMTP (host, port, TLS and login from the environment), and what counts
+as a mail address (RFC 5322, checked by the maintained `email-validator`, no DNS lookups)."""
 from __future__ import annotations
 
 import os
@@ -7,6 +8,31 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+
+from email_validator import EmailNotValidError, validate_email
+
+INVALID_ADDRESS = "Vul een geldig e-mailadres in, bijvoorbeeld naam@organisatie.nl."
+
+
+class InvalidAddress(ValueError):
+    """Not a deliverable address: no retry will ever make it one."""
+
+
+def check_address(text: str) -> str:
+    """The address as mail servers want it; InvalidAddress (Dutch) for anything that is not one
+    plain address: CR/LF, a display name, a missing domain, a reserved name such as .local."""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except (EmailNotValidError, TypeError) as exc:
+        raise InvalidAddress(INVALID_ADDRESS) from exc
+
+
+def is_address(text) -> bool:
+    try:
+        check_address(text)
+        return True
+    except InvalidAddress:
+        return False
 
 
 @dataclass(frozen=True)
@@ -38,13 +64,14 @@ class SmtpSender:
         self.settings = settings
 
     def send(self, *, message_id: str, recipients: list[str], subject: str, body: str,
-             attachments: list[tuple[str, str, bytes]] = ()) -> None:
-        """Deliver or raise (OSError / smtplib.SMTPException): the caller retries later."""
+             attachments: list[tuple[str, str, bytes]] = ()) -> dict:
+        """Deliver, or raise. Returns the recipients the server refused while taking the others
+        ({address: (code, reply)}); smtplib raises SMTPRecipientsRefused only when it took none."""
         s = self.settings
         mail = EmailMessage()
         mail["From"] = s.sender
-        mail["To"] = ", ".join(recipients)
-        mail["Subject"] = subject
+        mail["To"] = ", ".join(check_address(r) for r in recipients)
+        mail["Subject"] = " ".join(subject.split())  # a header is one line
         mail["Date"] = formatdate(localtime=True)
         # Stable per outbox row: a receiving server can recognise a resend after a crash.
         mail["Message-ID"] = message_id
@@ -63,4 +90,4 @@ class SmtpSender:
                 client.starttls(context=ssl.create_default_context())
             if s.username:
                 client.login(s.username, s.password or "")
-            client.send_message(mail)
+            return client.send_message(mail)

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FIELD_TYPES = {"text", "long_text", "date", "datetime", "number", "yes_no", "choice", "multiple_choice", "list"}
+# What a one-line text must look like: a mail address, or a phone number or mail address.
+TEXT_FORMATS = {"email", "telefoon_of_email"}
 
 
 class FormDefinitionError(ValueError):
@@ -25,6 +27,7 @@ class FormField:
     max: float | None = None
     min_items: int | None = None
     max_items: int | None = None
+    format: str | None = None
 
     @property
     def option_values(self) -> list[str]:
@@ -60,10 +63,12 @@ def _field(raw: Any, where: str) -> FormField:
     if kind == "list" and not items:
         raise FormDefinitionError(f"{where}: lijst zonder item_fields")
     known = {"name", "type", "label", "help", "required", "options", "item_fields", "show_if",
-             "min", "max", "min_items", "max_items"}
+             "min", "max", "min_items", "max_items", "format"}
     unknown = set(raw) - known
     if unknown:
         raise FormDefinitionError(f"{where}: onbekende eigenschap(pen) {', '.join(sorted(unknown))}")
+    if "format" in raw and (kind != "text" or raw["format"] not in TEXT_FORMATS):
+        raise FormDefinitionError(f"{where}: format kan alleen bij type text, een van {', '.join(sorted(TEXT_FORMATS))}")
     return FormField(
         name=name,
         type=kind,
@@ -77,6 +82,7 @@ def _field(raw: Any, where: str) -> FormField:
         max=raw.get("max"),
         min_items=raw.get("min_items"),
         max_items=raw.get("max_items"),
+        format=raw.get("format"),
     )
 
 

@@ -10,6 +10,8 @@ def _field_schema(spec: FormField) -> dict:
         base["description"] = spec.help
     if spec.type in ("text", "long_text"):
         base.update(type="string", maxLength=500 if spec.type == "text" else 20_000)
+        if spec.format == "email":
+            base["format"] = "email"
     elif spec.type == "date":
         base.update(type="string", format="date")
     elif spec.type == "datetime":

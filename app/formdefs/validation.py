@@ -12,6 +12,7 @@ from datetime import datetime
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate as mm_validate
 
 from app.engine.clock import TZ
+from app.mail import InvalidAddress, check_address
 
 from .definition import FormDefinition, FormField
 
@@ -40,13 +41,24 @@ def _flatten(value) -> str:
 
 
 class _Text(fields.String):
-    def __init__(self, max_length: int, **kwargs):
+    def __init__(self, max_length: int, text_format: str | None = None, **kwargs):
         super().__init__(validate=mm_validate.Length(max=max_length, error="Maximaal {max} tekens."), **kwargs)
         self.error_messages["invalid"] = "Vul tekst in."
+        self.text_format = text_format
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
+        # An address the worker will mail to: refused here, where the person can still correct it.
+        if self.text_format == "email" or (self.text_format == "telefoon_of_email" and "@" in text):
+            try:
+                return check_address(text)
+            except InvalidAddress as exc:
+                raise ValidationError(str(exc)) from None
         return text
+
+
+def _in_range(day: date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
 class _Date(fields.Date):
@@ -94,7 +106,7 @@ class _YesNo(fields.Boolean):
 def _field(spec: FormField) -> fields.Field:
     common = {"required": False, "allow_none": False, "error_messages": dict(MESSAGES)}
     if spec.type == "text":
-        return _Text(500, **common)
+        return _Text(500, spec.format, **common)
     if spec.type == "long_text":
         return _Text(20_000, **common)
     if spec.type == "date":

@@ -7,6 +7,7 @@ our commit can cause a second delivery; the Message-ID stays the same so it can 
 """
 from __future__ import annotations
 
+import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,9 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.mail import InvalidAddress, check_address
 from persistence.models import OutboxAttachment, OutboxMessage
 
 from .context import Context
+
+log = logging.getLogger("vht.outbox")
 
 MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=5)
@@ -51,34 +55,91 @@ def _lease(ctx: Context, now: datetime, limit: int) -> list[int]:
         return [row.id for row in rows]
 
 
+def _permanent(exc: Exception) -> bool:
+    """Errors no retry can cure: a malformed address, or a server's 5xx about this message."""
+    if isinstance(exc, InvalidAddress):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "Geweigerd door de mailserver: " + "; ".join(
+            f"{address} ({code} {_text(reply)})" for address, (code, reply) in exc.recipients.items())
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _text(reply) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _attempt(ctx: Context, sender, message_id: int) -> tuple[str, str | None]:
+    """Send one leased message: ('sent' | 'retry' | 'failed', what went wrong)."""
+    with ctx.transaction() as session:
+        row = session.get(OutboxMessage, message_id)
+        recipients, subject, body = list(row.recipients or []), row.subject, row.body
+        attachments = [(a.filename, a.content_type, a.data) for a in session.scalars(
+            select(OutboxAttachment).where(OutboxAttachment.message_id == message_id).order_by(OutboxAttachment.id))]
+    good, bad = [], []
+    for address in recipients:
+        try:
+            good.append(check_address(address))
+        except InvalidAddress:
+            bad.append(address)
+    notes = [f"Ongeldig e-mailadres, niet verstuurd: {a!r}" for a in bad]
+    if not good:
+        return "failed", "; ".join(notes) or "Geen ontvangers."
+    try:
+        refused = sender.send(message_id=f"<outbox-{message_id}@veiligheidsteam.local>", recipients=good,
+                              subject=subject, body=body, attachments=attachments) or {}
+    except Exception as exc:  # noqa: BLE001 - whatever one message does, the others still go out
+        return ("failed" if _permanent(exc) else "retry"), "; ".join([*notes, _describe(exc)])
+    notes += [f"Geweigerd door de mailserver: {a} ({code} {_text(reply)})" for a, (code, reply) in refused.items()]
+    return "sent", "; ".join(notes) or None
+
+
+def _mark(ctx: Context, message_id: int, outcome: str, error: str | None, now: datetime) -> None:
+    with ctx.transaction() as session:
+        row = session.get(OutboxMessage, message_id)
+        row.locked_until = None
+        row.last_error = error[:2000] if error else None
+        if outcome == "sent":
+            row.status, row.sent_at = "sent", ctx.now()
+        elif outcome == "failed" or row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
+
+
 def deliver_due(ctx: Context, sender, now: datetime | None = None, limit: int = 50) -> DeliveryResult:
+    """One round: every due message is tried once, and one message's trouble never stops the round.
+
+    A message nobody can ever deliver (an invalid address, a permanent 5xx) is 'failed' at once
+    with the reason; other errors are retried with backoff until MAX_ATTEMPTS. Recipients that
+    are invalid or refused while others were taken are named in last_error of the sent message.
+    """
     now = now or ctx.now()
     result = DeliveryResult()
     for message_id in _lease(ctx, now, limit):
-        with ctx.transaction() as session:
-            row = session.get(OutboxMessage, message_id)
-            recipients, subject, body, attempts = list(row.recipients), row.subject, row.body, row.attempts
-            attachments = [(a.filename, a.content_type, a.data) for a in session.scalars(
-                select(OutboxAttachment).where(OutboxAttachment.message_id == message_id).order_by(OutboxAttachment.id))]
         try:
-            sender.send(message_id=f"<outbox-{message_id}@veiligheidsteam.local>", recipients=recipients,
-                        subject=subject, body=body, attachments=attachments)
-            error = None
-        except (OSError, smtplib.SMTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        with ctx.transaction() as session:
-            row = session.get(OutboxMessage, message_id)
-            row.locked_until = None
-            if error is None:
-                row.status, row.sent_at, row.last_error = "sent", ctx.now(), None
-                result.sent += 1
-            elif attempts >= MAX_ATTEMPTS:
-                row.status, row.last_error = "failed", error
-                result.failed += 1
-            else:
-                row.status, row.last_error = "pending", error
-                row.next_attempt_at = now + backoff(attempts)
-                result.retried += 1
+            outcome, error = _attempt(ctx, sender, message_id)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unreadable row: mark it and go on
+            outcome, error = "retry", f"{type(exc).__name__}: {exc}"
+        try:
+            _mark(ctx, message_id, outcome, error, now)
+        except Exception:  # noqa: BLE001 - the lease expires and the message is tried again
+            log.exception("outbox message %s could not be marked; its lease will expire", message_id)
+            continue
+        if outcome == "sent":
+            result.sent += 1
+        elif outcome == "failed":
+            result.failed += 1
+        else:
+            result.retried += 1
+        if outcome != "sent" or error:
+            log.warning("outbox message %s: %s", message_id, outcome)
     return result
 
 

@@ -85,3 +85,77 @@ def test_an_act_that_fails_queues_no_mail(service, clock):
     with pytest.raises(Exception):
         service.complete_task(task.id, {"advies_type": "onbekend"}, "vera")
     assert service.outbox() == []
+
+
+# --- one message's trouble never stalls the others ------------------------------------------------
+
+def queue(service, case_id: int, key: str, recipients: list[str]) -> None:
+    """A mail in the outbox the way an act writes it (notifications.queue_mail in a transaction)."""
+    from app.service import notifications
+    from persistence.models import Case
+
+    with service.ctx.transaction() as session:
+        notifications.queue_mail(session, session.get(Case, case_id), key, "test", recipients, f"Bericht {key}",
+                                 "Tekst.", service.ctx.now())
+
+
+def test_a_bad_address_among_good_mails_fails_alone_and_the_round_goes_on(service, clock, smtp):
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    queue(service, case.case_id, "eerste", ["anna@example.org"])
+    # Typed before addresses were checked at the form: a header injection that makes the mail library raise.
+    queue(service, case.case_id, "kapot", ["petra@example.org\r\nBcc: mallory@example.org"])
+    queue(service, case.case_id, "laatste", ["bram@example.org"])
+    _, result = run_once(service, sender(smtp.port))
+    assert (result.sent, result.failed, result.retried) == (2, 1, 0)
+    assert sorted(m["subject"] for m in smtp.mails) == ["Bericht eerste", "Bericht laatste"]
+    assert all("mallory" not in r for m in smtp.mails for r in m["to"])
+    by_subject = {m.subject: m for m in service.outbox()}
+    bad = by_subject["Bericht kapot"]
+    assert bad.status == "failed" and bad.attempts == 1 and bad.locked_until is None
+    assert "Ongeldig e-mailadres" in bad.last_error and "\\r\\n" in bad.last_error
+    assert not [m for m in service.outbox() if m.status == "sending"]
+    run_once(service, sender(smtp.port))
+    assert len(smtp.mails) == 2  # a failed message is not tried again by itself
+
+
+@pytest.fixture
+def refusing_smtp():
+    """A loopback SMTP server that refuses weg@ for good (550) and later@ for now (451)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.mailbox import Mailbox
+
+    class Refusing(Mailbox):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("weg@"):
+                return "550 5.1.1 Deze ontvanger bestaat niet"
+            if address.startswith("later@"):
+                return "451 4.3.0 Probeer het later nog eens"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    box = Refusing()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+def test_a_permanent_refusal_fails_at_once_a_temporary_one_is_retried(service, clock, refusing_smtp):
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    queue(service, case.case_id, "weg", ["weg@example.org"])
+    queue(service, case.case_id, "later", ["later@example.org"])
+    queue(service, case.case_id, "deels", ["weg@example.org", "anna@example.org"])
+    _, result = run_once(service, sender(refusing_smtp.port))
+    assert (result.sent, result.failed, result.retried) == (1, 1, 1)
+    by_subject = {m.subject: m for m in service.outbox()}
+    assert by_subject["Bericht weg"].status == "failed" and by_subject["Bericht weg"].attempts == 1
+    assert "550" in by_subject["Bericht weg"].last_error
+    later = by_subject["Bericht later"]
+    assert later.status == "pending" and "451" in later.last_error
+    assert later.next_attempt_at == clock.now() + timedelta(minutes=1)
+    # The others got it; who did not is on record.
+    partly = by_subject["Bericht deels"]
+    assert partly.status == "sent" and "weg@example.org (550" in partly.last_error
+    assert [m["to"] for m in refusing_smtp.mails] == [["anna@example.org"]]
