@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from app import create_app
+from app.config import ConfigError
 from app.engine.clock import TZ
 from app.service import ServiceError
 
@@ -39,9 +40,21 @@ def _json_arg(value: str | None, option: str) -> dict:
 class VhtGroup(FlaskGroup):
     """Turns the service layer's errors into one clear line and a non-zero exit."""
 
+    def list_commands(self, ctx):
+        # --help loads the app to list its commands; a setting that stops it is one line, not a traceback.
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as exc:
+            click.echo(f"fout: {exc}", err=True)
+            return sorted(self.commands)
+        return super().list_commands(ctx)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"fout: {exc}", err=True)
+            sys.exit(1)
         except ServiceError as exc:
             message = exc.message
             fields = exc.details.get("velden")
@@ -354,9 +367,47 @@ def outbox_retry(message_id, actor):
 @click.password_option("--password", prompt="Nieuw wachtwoord", help="het wachtwoord (anders gevraagd)")
 @with_appcontext
 def set_password(username, password):
-    """Stel het wachtwoord van USERNAME in (minstens 8 tekens)."""
+    """Stel het wachtwoord van USERNAME in (minstens 8 tekens); beëindigt de open sessies van USERNAME."""
     _service().set_password(username, password)
-    click.echo(f"wachtwoord van {username} ingesteld")
+    click.echo(f"wachtwoord van {username} ingesteld; open sessies beëindigd")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--naam", required=True, help="volledige naam, zoals collega's die lezen")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="rol (herhaal voor meer rollen), bijvoorbeeld --role beheerder")
+@click.option("--gemeente", help="gemeente (voor inbrengers en de toegang)")
+@click.option("--organisatie", help="organisatie")
+@click.option("--email", help="e-mailadres voor meldingen")
+@click.option("--print-password", is_flag=True,
+              help="maak een sterk wachtwoord en toon het één keer (zo ook zonder terminal)")
+@with_appcontext
+def create_user(username, naam, roles, gemeente, organisatie, email, print_password):
+    """Maak het account USERNAME aan, bijvoorbeeld de eerste beheerder: --role beheerder.
+
+    Op een terminal wordt het wachtwoord twee keer gevraagd (niet zichtbaar); met
+    --print-password of zonder terminal wordt een sterk wachtwoord gemaakt en één keer getoond.
+    """
+    import secrets
+
+    generated = print_password or not sys.stdin.isatty()
+    password = secrets.token_urlsafe(18) if generated else click.prompt(
+        "Wachtwoord", hide_input=True, confirmation_prompt="Herhaal het wachtwoord")
+    _service().create_user(username, naam, list(roles), password, gemeente=gemeente, organisatie=organisatie,
+                           email=email)
+    click.echo(f"account {username} aangemaakt ({', '.join(roles)})")
+    if generated:
+        click.echo(f"wachtwoord (wordt maar één keer getoond): {password}")
+
+
+@main.command("deactivate-user")
+@click.argument("username")
+@with_appcontext
+def deactivate_user(username):
+    """Zet het account USERNAME uit: inloggen, API-token en open sessies werken niet meer."""
+    ended = _service().deactivate_user(username)
+    click.echo(f"account {username} uitgezet; {ended} open sessie(s) beëindigd")
 
 
 @main.command()
@@ -383,8 +434,14 @@ def serve(host, port, threads):
 @main.command()
 @with_appcontext
 def demo():
-    """Laad demogebruikers en democasussen (alleen als ze er nog niet zijn)."""
+    """Laad demogebruikers en democasussen, alleen in een lege database (geen gebruikers, geen casussen).
+
+    Een database met gebruikers blijft zoals ze is. VHT_DEMO=0 (of VHT_ENV=production) zet dit uit.
+    """
     from app.demo import load_demo
 
+    if not current_app.extensions["vht_settings"].demo:
+        click.echo("demogegevens staan uit (VHT_DEMO=0 of VHT_ENV=production): niets geladen")
+        return
     for line in load_demo(_service()):
         click.echo(line)

@@ -1,7 +1,8 @@
 """Demo users for every role and a few cases at different stages (`vht demo`, run by `make run`).
 
-Users are (re)written every time; cases only into a database that has none, so a second
-`make run` keeps whatever was done in the demo since.
+Only ever into an empty database (no users, no cases), once: the demo passwords are public, so
+a database with real accounts, or one where the demo accounts were changed or deactivated since,
+is left exactly as it is. VHT_DEMO=0 (and VHT_ENV=production) turns `vht demo` off altogether.
 """
 from __future__ import annotations
 
@@ -41,15 +42,12 @@ def _family(achternaam: str, kind: str, geboortedatum: str) -> dict:
 
 
 def load_demo(service: Service) -> list[str]:
-    lines = []
-    for username, naam, rollen, gemeente, organisatie in DEMO_USERS:
-        service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
-                            email=f"{username}@demo.vht.example")
-        service.set_password(username, demo_password(username))
-    lines.append(f"{len(DEMO_USERS)} demogebruikers bijgewerkt (wachtwoord: <gebruikersnaam>-demo)")
-    if service.cases():
-        lines.append("er zijn al casussen: democasussen niet opnieuw geladen")
-        return lines
+    accounts = [(username, naam, rollen, demo_password(username),
+                 {"gemeente": gemeente, "organisatie": organisatie, "email": f"{username}@demo.vht.example"})
+                for username, naam, rollen, gemeente, organisatie in DEMO_USERS]
+    if not service.load_demo_users(accounts):
+        return ["de database heeft al gebruikers of casussen: geen demogegevens geladen, niets gewijzigd"]
+    lines = [f"{len(DEMO_USERS)} demogebruikers aangemaakt (wachtwoord: <gebruikersnaam>-demo)"]
 
     today = service.ctx.now().astimezone(TZ).date()
     # 1. Roosendaal: CAB held, interventiegesprek and zorg running.

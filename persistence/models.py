@@ -215,15 +215,34 @@ class TaskDraft(Base):
     saved_at: Mapped[datetime]
 
 
-class LoginAttempt(Base):
-    """Failed logins, for the rate limit (kept in the database so every web process sees them)."""
+class LoginLimit(Base):
+    """Failed logins per key (account and client, client, account) in a window, for the rate limit.
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    One row per key, counted up in one statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING),
+    so parallel tries each see their own number; kept in the database so every web process sees it.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime]
+    __tablename__ = "login_limit"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebSession(Base):
+    """A browser login. The cookie carries a random token, this table only its sha256, so a copy
+    of the database gives no usable cookie. Checked on every page request; logout, a password
+    change and deactivation revoke it."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("app_user.username"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # The address the login came from (behind TRUSTED_PROXIES: the real one).
+    client: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):

@@ -82,7 +82,8 @@ def pg_database() -> str:
 def _clean_pg(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE event, human_task, process_instance, casus RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session "
+                                "RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

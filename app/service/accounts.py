@@ -1,55 +1,60 @@
-"""Passwords, API tokens and the login rate limit."""
+"""Passwords, API tokens and logging in (the rate limit itself is login_limit.py)."""
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from persistence.models import LoginAttempt, User
+from persistence.models import User
 
+from . import login_limit, web_sessions
 from .context import Context
-from .errors import PermissionDenied, ServiceError
+from .errors import PermissionDenied
+from .login_limit import TooManyAttempts  # noqa: F401 - also imported from here by the web layer
 from .users import require_user
 
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 8
 # Checked against when the user does not exist, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("niet-bestaand", method="scrypt")
 
 
-class TooManyAttempts(ServiceError):
-    code = "te_veel_pogingen"
+def hash_password(password: str) -> str:
+    """Slow on purpose (scrypt): compute it before a transaction, not inside one."""
+    if len(password) < MIN_PASSWORD:
+        raise PermissionDenied(f"Een wachtwoord heeft minstens {MIN_PASSWORD} tekens.")
+    return generate_password_hash(password, method="scrypt")
 
 
-def set_password(session: Session, username: str, password: str) -> None:
-    if len(password) < 8:
-        raise PermissionDenied("Een wachtwoord heeft minstens 8 tekens.")
-    require_user(session, username).password_hash = generate_password_hash(password, method="scrypt")
+def set_password_hash(session: Session, now: datetime, username: str, password_hash: str) -> None:
+    """A new password ends every browser session of the user (a copied cookie, a forgotten login)."""
+    require_user(session, username).password_hash = password_hash
+    web_sessions.revoke_all(session, now, username)
 
 
-def authenticate(ctx: Context, session: Session, username: str, password: str, client: str) -> User | None:
-    """The user, or None for a wrong name or password; TooManyAttempts after 5 failures in 15 minutes."""
-    now = ctx.now()
-    keys = [f"user:{username.lower()}", f"client:{client}"]
-    # Per account and per client: guessing one account, or many accounts from one place.
-    recent = session.execute(
-        select(func.count()).select_from(LoginAttempt)
-        .where(LoginAttempt.key.in_(keys), LoginAttempt.at > now - WINDOW).group_by(LoginAttempt.key)
-    ).scalars().all()
-    if max(recent, default=0) >= MAX_FAILURES:
-        raise TooManyAttempts("Te veel mislukte pogingen. Probeer het over een kwartier opnieuw.")
-    user = session.get(User, username)
-    valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
-    if not (valid and user and user.actief and user.password_hash):
-        for key in keys:
-            session.add(LoginAttempt(key=key, at=now))
+def authenticate(ctx: Context, username: str, password: str, client: str) -> User | None:
+    """The user, or None for a wrong name or password; TooManyAttempts when rate limited.
+
+    Three short transactions, none of them held while scrypt runs: count the try (login_limit),
+    check the password, take the try back when it was right.
+    """
+    keys = login_limit.Keys.of(username, client)
+    with ctx.transaction() as session:
+        login_limit.count_try(session, ctx.now(), keys)
+        user = session.get(User, username)
+        stored = user.password_hash if user is not None and user.actief else None
+    if not check_password_hash(stored or _DUMMY_HASH, password) or not stored:
         return None
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
-    return user
+    with ctx.transaction() as session:
+        login_limit.take_back(session, ctx.now(), keys)
+        user = session.get(User, username)
+        # Changed or deactivated while the password was checked: that password no longer opens it.
+        if user is None or not user.actief or user.password_hash != stored:
+            return None
+        return user
 
 
 def _token_hash(token: str) -> str:

@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.engine import clock as clock_mod
 from app.formdefs import FormRegistry
@@ -12,10 +13,11 @@ from persistence.db import make_engine, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
+from . import web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from .context import Context, get_or_404, load_parameters
-from .errors import NotFound, PermissionDenied
+from .errors import InvalidInput, NotFound, PermissionDenied
 from .events import SYSTEM
 
 
@@ -45,7 +47,33 @@ class Service:
 
     def upsert_user(self, username: str, naam: str, rollen: list[str], **fields) -> None:
         with self.ctx.transaction() as session:
-            users.upsert(session, username, naam, rollen, **fields)
+            users.upsert(session, self.ctx.now(), username, naam, rollen, **fields)
+
+    def load_demo_users(self, demo_accounts: list[tuple[str, str, list[str], str, dict]]) -> bool:
+        """Demo accounts (username, naam, rollen, password, fields), only into a database without
+        users or cases; False (and nothing written) otherwise. Two at once: one wins (primary key)."""
+        hashes = [accounts.hash_password(password) for _, _, _, password, _ in demo_accounts]
+        try:
+            with self.ctx.transaction() as session:
+                if not users.is_empty(session):
+                    return False
+                for (username, naam, rollen, _, fields), password_hash in zip(demo_accounts, hashes):
+                    users.create(session, username, naam, rollen, password_hash, **fields)
+                return True
+        except IntegrityError:
+            return False
+
+    def create_user(self, username: str, naam: str, rollen: list[str], password: str, **fields) -> User:
+        problems = users.check_new_account(username, naam, rollen, fields.get("email"))
+        if problems:  # before the slow password hash
+            raise InvalidInput("Het account is niet aangemaakt.", problems)
+        password_hash = accounts.hash_password(password)
+        with self.ctx.transaction() as session:
+            return users.create(session, username, naam, rollen, password_hash, **fields)
+
+    def deactivate_user(self, username: str) -> int:
+        with self.ctx.transaction() as session:
+            return users.deactivate(session, self.ctx.now(), username)
 
     # --- acting -------------------------------------------------------------------------
 
@@ -109,13 +137,28 @@ class Service:
     # --- accounts -----------------------------------------------------------------------
 
     def set_password(self, username: str, password: str) -> None:
+        """Also ends every browser session of the user."""
+        password_hash = accounts.hash_password(password)
         with self.ctx.transaction() as session:
-            accounts.set_password(session, username, password)
+            accounts.set_password_hash(session, self.ctx.now(), username, password_hash)
 
     def authenticate(self, username: str, password: str, client: str) -> User | None:
-        """The user for a correct name and password; accounts.TooManyAttempts when rate limited."""
+        """The user for a correct name and password; login_limit.TooManyAttempts when rate limited."""
+        return accounts.authenticate(self.ctx, username, password, client)
+
+    def open_web_session(self, username: str, client: str | None, lifetime: web_sessions.Lifetime) -> str:
+        """A browser session after a successful login: the token for the cookie."""
         with self.ctx.transaction() as session:
-            return accounts.authenticate(self.ctx, session, username, password, client)
+            return web_sessions.open_session(session, self.ctx.now(), username, client, lifetime)
+
+    def web_session_user(self, token: str, lifetime: web_sessions.Lifetime) -> User | None:
+        """The user of a browser session that still counts (not revoked, idle or too old), or None."""
+        with self.ctx.transaction() as session:
+            return web_sessions.user_for(session, self.ctx.now(), token, lifetime)
+
+    def close_web_session(self, token: str) -> None:
+        with self.ctx.transaction() as session:
+            web_sessions.revoke(session, self.ctx.now(), token)
 
     def issue_token(self, username: str) -> str:
         with self.ctx.transaction() as session:

@@ -8,7 +8,10 @@ beheerder), pages (/ and /healthz).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
 from . import veiligheidskaart
@@ -17,14 +20,20 @@ PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, ve
 
 
 def register(app: Flask) -> None:
-    settings = app.extensions.get("vht_settings")
+    settings = app.extensions["vht_settings"]
     app.config.update(
         SESSION_COOKIE_NAME="vht_sessie",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(getattr(settings, "secure_cookies", False)),
-        PERMANENT_SESSION_LIFETIME=auth.SESSION_LIFETIME,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # The browser may drop the cookie when the session ends anyway; the server decides (auth).
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
     )
+    if settings.trusted_proxies:
+        # Only then: otherwise anyone could pick their own address with X-Forwarded-For (and with
+        # it a fresh login-limit counter). N proxies: the address the Nth one from us saw.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     for bp in PAGE_BLUEPRINTS:
         app.register_blueprint(bp)
     errors.register(app)

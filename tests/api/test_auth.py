@@ -60,11 +60,13 @@ def test_a_deactivated_user_is_refused(sqlite_api):
 
 def test_a_session_cookie_is_no_api_login(sqlite_api):
     """The API takes tokens only (so it needs no CSRF token); a browser session does not count."""
-    from app.web.auth import SESSION_USER
+    from app.service.web_sessions import Lifetime
+    from app.web.auth import SESSION_TOKEN
 
     client = sqlite_api.app.test_client()
+    token = sqlite_api.service.open_web_session("anna", "127.0.0.1", Lifetime())
     with client.session_transaction() as session:
-        session[SESSION_USER] = "anna"  # as if anna logged in through the login page
+        session[SESSION_TOKEN] = token  # as if anna logged in through the login page
     assert_error(client.get("/api/cases"), 401, "niet_aangemeld")
 
 

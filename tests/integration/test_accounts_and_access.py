@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from app.service import Conflict, InvalidInput, NotFound, PermissionDenied
-from app.service.accounts import TooManyAttempts
+from app.service.login_limit import TooManyAttempts
 from tests.procedures.driver import CaseDriver, casus
 
 CAB_ZORG = {"advies_type": "andere_aanpak", "advies_tekst": "Zorg.", "afspraken": [{"wie": "A", "wat": "B"}],

@@ -11,7 +11,7 @@ EXPECTED_TASK_FIELDS = {"id", "case_id", "process_id", "task", "name", "role", "
 
 @pytest.fixture
 def vht(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite"}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite", "VHT_INSTANCE_DIR": str(tmp_path)}
     runner = CliRunner()
 
     def run(*args, ok=True):
@@ -34,7 +34,7 @@ def test_deploy_twice_keeps_versions(vht):
 def test_demo_start_tasks_complete_history_replay(vht):
     vht("deploy")
     assert "democasussen" not in vht("demo").output
-    assert "niet opnieuw geladen" in vht("demo").output
+    assert "geen demogegevens geladen" in vht("demo").output
     tasks = json.loads(vht("tasks", "--json").output)
     assert tasks and all(EXPECTED_TASK_FIELDS <= set(t) for t in tasks)
     cab = next(t for t in tasks if t["task"] == "Task_CabHouden")

@@ -106,6 +106,7 @@ def test_deadlines_that_passed_or_are_near_stand_out(web, clock):
     assert len(rows(anna.get("/werkbak?deadline=binnenkort"))) == 1
     assert rows(anna.get("/werkbak?deadline=verlopen")) == []
     clock.advance(timedelta(days=3))
+    anna = web.browser("anna")  # three days later: the session of then has ended, a new login
     page = anna.get("/werkbak?deadline=verlopen")
     row = row_html(page, task.id)
     assert 'class="taak verlopen"' in row and '<span class="label verlopen">verlopen</span>' in row

@@ -13,6 +13,7 @@ def test_a_missed_soft_deadline_shows_in_the_werkbak_and_on_the_case(web):
     assert "signalering" not in html(anna.get("/werkbak"))
     web.clock.advance(timedelta(days=3))  # past cab_datum + 2 working days, end of day
     web.service.fire_due_timers()
+    anna = web.browser("anna")  # three days later: the session of then has ended, a new login
     werkbak = html(anna.get("/werkbak"))
     assert 'class="label signaal"' in werkbak and "nog niet in de Veiligheidskaart verwerkt" in werkbak
     case_page = html(anna.get(f"/casussen/{case_id}"))
