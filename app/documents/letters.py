@@ -1,21 +1,26 @@
 """The invitation letters (parents; a jeugdige of the age limit and older) and the .ics invitation.
 
 The templates are Jinja2 files in letters/ that a process owner edits (letters/README.md lists the
-variables). This module only builds the variables, renders HTML, turns it into PDF with WeasyPrint
-and writes the iCalendar invitation (RFC 5545) itself.
+variables). This module builds the variables, renders HTML in Jinja's sandbox (a template can
+read its variables, never reach Python's internals), turns it into PDF with WeasyPrint (which may
+fetch only files from letters/) and writes the iCalendar invitation with the `icalendar` library.
 """
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from icalendar import Calendar, Event, vCalAddress, vText
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markupsafe import Markup
 
+from app.documents import pdf
 from app.engine.clock import TZ
+from app.mail import is_address
 
 LETTERS_DIR = Path(os.environ.get("VHT_LETTERS_DIR") or Path(__file__).resolve().parents[2] / "letters")
 TEMPLATE_OUDERS = "uitnodiging_ouders.html.j2"
@@ -29,7 +34,10 @@ DAGEN = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "
 LOCATIES = {"gemeentehuis": "Gemeentehuis", "veilig_thuis_kantoor": "Veilig Thuis, kantoor",
             "zorg_en_veiligheidshuis": "Zorg- en Veiligheidshuis"}
 GEMEENTEN = {"bergen_op_zoom": "Bergen op Zoom", "etten_leur": "Etten-Leur", "etten-leur": "Etten-Leur"}
-_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
+
+
+class LetterError(ValueError):
+    """A letter template that cannot be rendered (a mistake, or something the sandbox refuses)."""
 
 
 # --- dates and ages ----------------------------------------------------------------------------
@@ -72,7 +80,7 @@ def uit_te_nodigen_jeugdigen(jeugdigen, gesprek_datum, grens: int = DEFAULT_LEEF
 
 
 def looks_like_email(value) -> bool:
-    return isinstance(value, str) and bool(_EMAIL.fullmatch(value.strip()))
+    return isinstance(value, str) and is_address(value.strip())
 
 
 # --- the variables of a letter -----------------------------------------------------------------
@@ -136,7 +144,8 @@ class Invitation:
             "jeugdigen_uitgenodigd": " en ".join(voornamen), "jeugdigen_uitgenodigd_aantal": len(voornamen),
             "jeugdige": _jeugdige(jeugdige) if jeugdige else None,
             "doel": self.doel, "voorzitter": self.voorzitter, "gemeente": self.gemeente,
-            "inbrenger": self.inbrenger, "css": (LETTERS_DIR / "brief.css").read_text(encoding="utf-8"),
+            # The process owner's stylesheet goes into <style> as it is: escaping it broke its quotes.
+            "inbrenger": self.inbrenger, "css": Markup((LETTERS_DIR / "brief.css").read_text(encoding="utf-8")),
         }
 
 
@@ -147,19 +156,25 @@ def _jeugdige(j: Mapping) -> dict:
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(LETTERS_DIR)), autoescape=select_autoescape(["html", "j2"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(loader=FileSystemLoader(str(LETTERS_DIR)),
+                                autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
+                                trim_blocks=True, lstrip_blocks=True)
 
 
 def render_html(template: str, context: Mapping[str, Any]) -> str:
-    return _environment().get_template(template).render(**context)
+    try:
+        return _environment().get_template(template).render(**context)
+    except SecurityError as exc:
+        raise LetterError(f"Het briefsjabloon {template} probeert iets wat niet is toegestaan ({exc}). "
+                          "Er is niets opgeslagen; laat de procesbeheerder het sjabloon aanpassen.") from None
+    except TemplateError as exc:
+        raise LetterError(f"Het briefsjabloon {template} bevat een fout ({exc}). "
+                          "Er is niets opgeslagen; laat de procesbeheerder het sjabloon aanpassen.") from None
 
 
 def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported late: loading Pango is not free and most acts need no PDF
-
-    return HTML(string=html, base_url=str(LETTERS_DIR)).write_pdf()
+    return pdf.render(html, LETTERS_DIR)
 
 
 def letter_ouders(inv: Invitation) -> str:
@@ -172,42 +187,32 @@ def letter_jeugdige(inv: Invitation, jeugdige: Mapping) -> str:
 
 # --- iCalendar (RFC 5545) ----------------------------------------------------------------------
 
-def _ics_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets are folded (CRLF + space), never inside a UTF-8 character."""
-    out, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > (75 if not out else 74):
-            out.append(current)
-            current = b""
-        current += encoded
-    out.append(current)
-    return "\r\n ".join(part.decode("utf-8") for part in out)
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
 def ics(*, uid: str, start: datetime, end: datetime, summary: str, location: str, description: str,
         dtstamp: datetime, organizer: str | None = None, attendees: list[str] = ()) -> bytes:
-    """One VEVENT in a VCALENDAR with METHOD:REQUEST; times in UTC; CRLF line endings."""
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//VeiligheidsTeam WBW//Werkwijze//NL", "CALSCALE:GREGORIAN",
-        "METHOD:REQUEST", "BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{_utc(dtstamp)}", f"DTSTART:{_utc(start)}",
-        f"DTEND:{_utc(end)}", f"SUMMARY:{_ics_text(summary)}", f"LOCATION:{_ics_text(location)}",
-        f"DESCRIPTION:{_ics_text(description)}",
-    ]
+    """One VEVENT in a VCALENDAR with METHOD:REQUEST; times in UTC. The library escapes the text
+    (commas, semicolons, backslashes, and every line break: CRLF, LF and a CR alone) and folds."""
+    calendar = Calendar()
+    for key, value in (("prodid", "-//VeiligheidsTeam WBW//Werkwijze//NL"), ("version", "2.0"),
+                       ("calscale", "GREGORIAN"), ("method", "REQUEST")):
+        calendar.add(key, value)
+    event = Event()
+    event.add("uid", uid)
+    for key, value in (("dtstamp", dtstamp), ("dtstart", start), ("dtend", end)):
+        event.add(key, value.astimezone(timezone.utc))
+    event.add("summary", summary)
+    event.add("location", location)
+    event.add("description", description)
     if organizer:
-        lines.append(f"ORGANIZER:mailto:{organizer}")
-    lines += [f"ATTENDEE;ROLE=REQ-PARTICIPANT:mailto:{a}" for a in attendees]
-    lines += ["SEQUENCE:0", "STATUS:CONFIRMED", "TRANSP:OPAQUE", "END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")
+        event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+    for address in attendees:
+        attendee = vCalAddress(f"mailto:{address}")
+        attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee, encode=False)
+    event.add("sequence", 0)
+    event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    calendar.add_component(event)
+    return calendar.to_ical()
 
 
 def invitation_ics(inv: Invitation, *, uid: str, dtstamp: datetime, attendees: list[str] = ()) -> bytes:

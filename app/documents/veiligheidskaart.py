@@ -10,6 +10,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.documents import pdf
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
@@ -21,6 +23,4 @@ def render_html(context: dict) -> str:
 
 
 def render_pdf(context: dict) -> bytes:
-    from weasyprint import HTML  # imported here: loading pango takes a moment
-
-    return HTML(string=render_html(context), base_url=str(TEMPLATES)).write_pdf()
+    return pdf.render(render_html(context), TEMPLATES)

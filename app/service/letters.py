@@ -18,6 +18,7 @@ from app.engine.clock import TZ
 from persistence.models import Case, Event, User
 
 from . import instances, notifications
+from .errors import ProcessFailed
 
 log = logging.getLogger("vht.letters")
 
@@ -74,7 +75,10 @@ def after_act(ctx, session: Session, instance, event, outgoing) -> None:
     if not data.get("gesprek_datum"):
         log.warning("case %s: invite task completed without gesprek_datum; no letters", case.id)
         return
-    inv, files, ouder_mails = build(ctx, session, case, data, invite_data)
+    try:
+        inv, files, ouder_mails = build(ctx, session, case, data, invite_data)
+    except letters.LetterError as exc:  # the act fails as a whole: no task done without its letters
+        raise ProcessFailed(str(exc)) from None
     uid = f"gesprek-{case.referentie}-{letters.moment(data['gesprek_datum']).astimezone(TZ):%Y%m%dT%H%M}" \
           f"@veiligheidsteam.local"
     now = ctx.now()
