@@ -73,7 +73,8 @@ def _flat(value) -> str:
 
 
 def _local(moment: datetime | None) -> str | None:
-    return moment.astimezone(TZ).isoformat(timespec="minutes") if moment else None
+    # RFC 3339 (with seconds), the same as the API's timestamps.
+    return moment.astimezone(TZ).isoformat(timespec="seconds") if moment else None
 
 
 def task_json(task) -> dict:

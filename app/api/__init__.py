@@ -20,6 +20,8 @@ toegangsregels als in de browser.
 
 class _Api(Api):
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" answer in the document: each operation lists the codes it can give.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         """flask-smorest would answer every HTTP error of the whole app in JSON; the pages keep their

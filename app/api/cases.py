@@ -25,7 +25,9 @@ class Cases(MethodView):
 
     @blp.arguments(StartCaseSchema)
     @blp.response(201, CaseDetailSchema)
-    @blp.errors(403, e403="Uw rol mag deze procedure niet starten, of u bent auditor")
+    @blp.errors(403, e403="Uw rol mag deze procedure niet starten, of u bent auditor",
+                e422="Ongeldige invoer: fouten in `data` staan in `velden.data`; een onbekende procedure, of "
+                     "een die u niet mag starten, in `velden.process_id`")
     @blp.doc(summary="Start een procedure voor een nieuwe casus",
              description="`data` volgt het startformulier van de procedure (GET /api/processes). "
                          "Fouten in `data` staan in `velden.data`.")

@@ -1,23 +1,24 @@
 """The API's marshmallow schemas: what it answers (dumped from the service's objects) and what it
 accepts. Field names follow the command line's JSON (app/cli.py: task_json, case_json,
 event_json), so a program can switch between `vht ... --json` and the API. Times are Dutch local
-time as ISO 8601 with offset, minutes precision; `due` is the deadline's date.
+time as RFC 3339 (seconds and offset, as the document's `date-time` requires); `due` is the
+deadline's date.
 """
 from __future__ import annotations
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, pre_dump, validate
 
 from app.engine.clock import TZ
-from app.service.inbox import DEADLINES, TABS
+from app.service.inbox import DEADLINES, MAX_PAGE, TABS
 
 # --- answers -------------------------------------------------------------------------------------
 
 
 class LocalDateTime(fields.DateTime):
-    """An aware datetime as Dutch local time, e.g. 2026-03-02T09:00+01:00."""
+    """An aware datetime as Dutch local time, e.g. 2026-03-02T09:00:00+01:00."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return value.astimezone(TZ).isoformat(timespec="minutes") if value is not None else None
+        return value.astimezone(TZ).isoformat(timespec="seconds") if value is not None else None
 
 
 def _local_date(moment):
@@ -254,7 +255,7 @@ class TaskQuerySchema(StrictSchema):
                            metadata={"description": "deel van casusreferentie, initialen of taaknaam"})
     sort = fields.String(load_default="deadline",
                          validate=validate.OneOf(("deadline", "nieuw"), error="Kies een van: {choices}."))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Minstens {min}."))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE, error="Kies {min} tot en met {max}."))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 100, error="Kies {min} tot en met {max}."))
 
 

@@ -92,7 +92,8 @@ class Unclaim(MethodView):
 class Assign(MethodView):
     @blp.arguments(AssignSchema)
     @blp.response(200, TaskSchema)
-    @blp.errors(403, 404, 409, e403=NOT_YOURS)
+    @blp.errors(403, 404, 409, e403=NOT_YOURS,
+                e422="Ongeldige invoer, ook een onbekende collega (`naar`) of een die de rol van de taak niet heeft")
     @blp.doc(summary="Draag de taak over aan een collega met dezelfde rol (met reden, gelogd)",
              description="Wie de taak mag doen, of de inbrenger van de casus, mag haar overdragen.")
     def post(self, body, task_id):

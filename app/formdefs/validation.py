@@ -7,10 +7,11 @@ stored as ISO text so the case data stays plain JSON.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate as mm_validate
 
+from app import inputs
 from app.engine.clock import TZ
 from app.mail import InvalidAddress, check_address
 
@@ -21,6 +22,10 @@ MESSAGES = {
     "null": "Dit veld mag niet leeg zijn.",
 }
 UNKNOWN = "Onbekend veld: dit formulier kent dit veld niet."
+# Deadlines are counted from dates (working days, ages): far outside this range they overflow the
+# calendar, and no case has a date there.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+OUT_OF_RANGE = f"Vul een datum tussen {FIRST_YEAR} en {LAST_YEAR} in."
 HIDDEN = "Dit veld hoort niet bij uw antwoorden: het wordt alleen gevraagd als '{label}' {condition}."
 
 
@@ -62,16 +67,20 @@ def _in_range(day: date) -> bool:
 
 
 class _Date(fields.Date):
-    default_error_messages = {"invalid": "Vul een geldige datum in (JJJJ-MM-DD)."}
+    default_error_messages = {"invalid": "Vul een geldige datum in (JJJJ-MM-DD).", "range": OUT_OF_RANGE}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not _in_range(day):
+            raise self.make_error("range")
+        return day.isoformat()
 
 
 class _DateTime(fields.Field):
     """`YYYY-MM-DDTHH:MM` as typed in a form (local time), or a full ISO datetime with offset."""
 
-    default_error_messages = {"invalid": "Vul een geldige datum en tijd in (JJJJ-MM-DDTUU:MM)."}
+    default_error_messages = {"invalid": "Vul een geldige datum en tijd in (JJJJ-MM-DDTUU:MM).",
+                              "range": OUT_OF_RANGE}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
@@ -80,6 +89,8 @@ class _DateTime(fields.Field):
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
             raise self.make_error("invalid") from None
+        if not _in_range(moment):  # before converting: 0001-01-01T00:00+05:00 has no local time
+            raise self.make_error("range")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=TZ)
         return moment.astimezone(TZ).isoformat(timespec="minutes")
@@ -141,11 +152,14 @@ def _field(spec: FormField) -> fields.Field:
     raise AssertionError(spec.type)
 
 
+MAX_ITEMS = 200  # rows of a list without its own max_items
+
+
 def _count(spec: FormField):
-    return mm_validate.Length(
-        min=spec.min_items, max=spec.max_items if spec.max_items is not None else 200,
-        error="Geef er minstens {min} en hoogstens {max}.",
-    )
+    most = spec.max_items if spec.max_items is not None else MAX_ITEMS
+    if spec.min_items:
+        return mm_validate.Length(min=spec.min_items, max=most, error="Geef er minstens {min} en hoogstens {max}.")
+    return mm_validate.Length(max=most, error="Geef er hoogstens {max}.")
 
 
 def visible(spec: FormField, data: dict) -> bool:
@@ -229,6 +243,9 @@ def _drop_blanks(value):
 def validate(definition: FormDefinition, data) -> dict:
     if not isinstance(data, dict):
         raise FormValidationError({"_schema": ["Verwacht een object met velden."]})
+    text = inputs.problems(data)  # before anything reads the values (or echoes a bad key)
+    if text:
+        raise FormValidationError(text)
     raw = _drop_blanks(data)
     errors: dict = {}
     try:

@@ -16,6 +16,8 @@ from .context import Context
 TABS = ("mijn", "rol", "afgerond")
 DEADLINES = ("verlopen", "binnenkort", "deze_week", "geen")
 SOON_WORKING_DAYS = 2
+# Far beyond any real inbox; a page number past it would make an offset the database cannot hold.
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
         query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
     else:
         query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     soon = soon_limit(ctx, now)
     return InboxPage(

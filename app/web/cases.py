@@ -11,6 +11,7 @@ from .auth import current_user, login_required
 from .blueprint import page_blueprint
 from .common import service
 from .formdata import form_to_data
+from .input_guard import checks_own_form
 from .history import history_lines
 
 bp = page_blueprint("cases", __name__)
@@ -60,6 +61,7 @@ def _start_form(version):
 
 
 @bp.route("/casussen/nieuw", methods=["GET", "POST"])
+@checks_own_form
 @login_required
 def new_case():
     username = current_user().username
@@ -88,6 +90,7 @@ def new_case():
 
 
 @bp.route("/casussen/<int:case_id>/berichten/<name>", methods=["GET", "POST"])
+@checks_own_form
 @login_required
 def message(case_id: int, name: str):
     username = current_user().username

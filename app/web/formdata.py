@@ -4,7 +4,8 @@
   (an empty list when none is ticked: "none of these" is an answer);
 - a field left empty (or holding only spaces) is not sent;
 - repeated groups arrive as `<list>-<row>-<field>` (e.g. `afspraken-0-wie`) and become a list of
-  dicts in row order; rows left completely empty are dropped, and so are empty strings;
+  dicts in row order; rows left completely empty are dropped, and so are empty strings; every
+  row is kept, so the validation refuses more rows than the form allows (nothing silently lost);
 - fields hidden by `show_if` are dropped (the user changed their mind; the server validation still
   decides what is acceptable).
 Text is kept as typed, so a form shown again with its errors shows exactly what was sent.
@@ -18,7 +19,6 @@ from app.formdefs.validation import visible
 
 YES, NO = "ja", "nee"
 _ROW = re.compile(r"^(?P<list>[A-Za-z_][A-Za-z0-9_]*)-(?P<row>\d{1,4})-(?P<field>[A-Za-z_][A-Za-z0-9_]*)$")
-MAX_ROWS = 200
 
 
 def _yes_no(value: str):
@@ -47,7 +47,7 @@ def _rows(spec: FormField, form) -> list[dict]:
         if match and match["list"] == spec.name:
             indices.add(int(match["row"]))
     rows = []
-    for index in sorted(indices)[:MAX_ROWS]:
+    for index in sorted(indices):
         row = {}
         for item in spec.item_fields:
             value = _scalar(item, form, f"{spec.name}-{index}-{item.name}")

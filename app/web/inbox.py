@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.service.access import require_may_act
-from app.service.inbox import DEADLINES, TABS
+from app.service.inbox import DEADLINES, MAX_PAGE, TABS
 
 from .auth import current_user, login_required, safe_next
 from .blueprint import page_blueprint
@@ -22,7 +22,7 @@ def _filters() -> dict:
     tab = args.get("tab", "mijn")
     deadline = args.get("deadline", "")
     try:
-        page = max(1, int(args.get("pagina", "1")))
+        page = min(max(1, int(args.get("pagina", "1"))), MAX_PAGE)
     except ValueError:
         page = 1
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from app import inputs
 from app.formdefs import FormDefinitionError
 from app.service.access import case_roles
 from app.service.errors import Conflict, InvalidInput, PermissionDenied, ProcessFailed
@@ -13,6 +14,7 @@ from .auth import current_user, login_required
 from .blueprint import page_blueprint
 from .common import persoon, service
 from .formdata import form_to_data
+from .input_guard import checks_own_form
 
 bp = page_blueprint("tasks", __name__)
 
@@ -60,6 +62,7 @@ def task_page(task_id: int):
 
 
 @bp.post("/taken/<int:task_id>")
+@checks_own_form
 @login_required
 def task_post(task_id: int):
     username = current_user().username
@@ -67,6 +70,9 @@ def task_post(task_id: int):
     definition = _definition(task)
     data = form_to_data(definition, request.form) if definition else {}
     if request.form.get("actie") == "opslaan":
+        refused = inputs.problems(data)  # a draft is not validated, but is shown again: no bad text in it
+        if refused:
+            return _render(task, case, data, errors=refused, status=422, message=INVALID)
         service().save_draft(task_id, data, username)
         flash("Concept opgeslagen. U vindt het hier terug tot u de taak afrondt.", "info")
         return redirect(url_for("tasks.task_page", task_id=task_id))

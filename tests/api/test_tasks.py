@@ -147,7 +147,8 @@ def test_inbox_filters_pages_and_search(api):
     ("tab=alles", {"tab": ["Kies een van: mijn, rol, afgerond."]}),
     ("deadline=gisteren", {"deadline": ["Kies een van: verlopen, binnenkort, deze_week, geen."]}),
     ("page=een", {"page": ["Vul een geheel getal in."]}),
-    ("page=0", {"page": ["Minstens 1."]}),
+    ("page=0", {"page": ["Kies 1 tot en met 100000."]}),
+    ("page=10000000000000000000000", {"page": ["Kies 1 tot en met 100000."]}),
     ("per_page=1000", {"per_page": ["Kies 1 tot en met 100."]}),
     ("procedue=p0", {"procedue": ["Onbekend veld: de API kent dit veld hier niet."]}),
 ])
