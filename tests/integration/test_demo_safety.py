@@ -109,3 +109,46 @@ def test_create_user_refuses_a_taken_name_also_of_a_deactivated_account(vht, ser
     assert taken.exit_code == 1 and "De gebruikersnaam 'wim' bestaat al." in taken.output
     assert service.user_names() == {"wim": "Wim"}
 
+
+
+def test_every_role_the_diagrams_give_work_to_can_be_given_to_an_account():
+    from pathlib import Path
+
+    from app.service.users import ROLES
+
+    diagrams = " ".join(path.read_text(encoding="utf-8") for path in Path(PROCESSES).glob("*.bpmn"))
+    used = {role for group in re.findall(r'candidate(?:Starter)?Groups="([^"]*)"', diagrams)
+            for role in group.split(",")}
+    assert used and used <= set(ROLES)
+
+
+def test_create_user_on_a_terminal_asks_the_password_twice_and_prints_none(vht, db, tmp_path, service):
+    import os
+    import pty
+    import sys
+    import time
+    from pathlib import Path
+
+    def read_until(fd, text: str) -> str:
+        seen, deadline = "", time.monotonic() + 60
+        while text not in seen:
+            assert time.monotonic() < deadline, seen
+            seen += os.read(fd, 1024).decode(errors="replace")
+        return seen
+
+    env = {**os.environ, "DATABASE_URL": db, "VHT_INSTANCE_DIR": str(tmp_path)}
+    env.pop("VHT_DEMO", None)
+    pid, fd = pty.fork()  # the child's stdin, stdout and /dev/tty are a terminal
+    if pid == 0:
+        vht = str(Path(sys.executable).parent / "vht")
+        os.execve(vht, [vht, "create-user", "bea", "--naam", "Bea", "--role", "beheerder"], env)
+    read_until(fd, "Wachtwoord:")
+    os.write(fd, b"een-geheim-van-bea\n")
+    read_until(fd, "Herhaal het wachtwoord:")
+    os.write(fd, b"een-geheim-van-bea\n")
+    output = read_until(fd, "aangemaakt")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert "een-geheim-van-bea" not in output  # not echoed, not printed
+    assert service.authenticate("bea", "een-geheim-van-bea", "127.0.0.1").username == "bea"
