@@ -79,3 +79,10 @@ def test_the_result_passes_the_forms_validation():
         ("jeugdigen-1-naam", ""), ("cab_datum", "2026-03-02"), ("maatregel", "geen"), ("einde_maatregel", ""),
     ])
     assert FORMS.validate("start_casus", data)["jeugdigen"] == [{"naam": "Sam", "geboortedatum": "2015-06-01"}]
+
+
+def test_every_row_is_kept_so_the_validation_can_refuse_too_many():
+    """Not silently the first 200: the form's own limit decides, with a message (issue 8, point 9)."""
+    pairs = [(f"ouders-{i}-naam", f"Ouder {i}") for i in range(250)]
+    data = convert("start_casus", pairs)
+    assert len(data["ouders"]) == 250 and data["ouders"][-1] == {"naam": "Ouder 249"}
