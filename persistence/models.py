@@ -281,7 +281,12 @@ class OutboxAttachment(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # None until the PDF is made after the act's commit (app/service/pdfs.py) from `html`.
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    html: Mapped[str | None] = mapped_column(Text)
+    render_from: Mapped[str | None] = mapped_column(String(20))  # 'letters' or 'veiligheidskaart'
+    # The send-log row of the Veiligheidskaart that keeps the same bytes.
+    vk_verzending_id: Mapped[int | None] = mapped_column(ForeignKey("vk_verzending.id"))
 
 
 class VkVersie(Base):

@@ -23,4 +23,8 @@ def render_html(context: dict) -> str:
 
 
 def render_pdf(context: dict) -> bytes:
-    return pdf.render(render_html(context), TEMPLATES)
+    return render_pdf_from_html(render_html(context))
+
+
+def render_pdf_from_html(html: str) -> bytes:
+    return pdf.render(html, TEMPLATES)

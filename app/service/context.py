@@ -83,9 +83,11 @@ class Context:
         """
         with clock_mod.active(clock_mod.FixedClock((clock or self.clock).now())):
             session: Session = self.sessions()
+            after_commit: list = []
             try:
                 with session.begin():
                     yield session
+                    after_commit = session.info.pop("after_commit", [])
             except StaleDataError as exc:
                 raise Conflict(CONFLICT) from exc
             except IntegrityError as exc:
@@ -95,6 +97,9 @@ class Context:
                 raise
             finally:
                 session.close()
+            # Slow work an act asked for (making PDFs): only now, with no transaction or lock held.
+            for callback in after_commit:
+                callback(self)
 
 
 def load_parameters(processes_dir: Path) -> dict:

@@ -17,7 +17,7 @@ from app.documents import letters
 from app.engine.clock import TZ
 from persistence.models import Case, Event, User
 
-from . import instances, notifications
+from . import instances, notifications, pdfs
 from .errors import ProcessFailed
 
 log = logging.getLogger("vht.letters")
@@ -56,10 +56,11 @@ def build(ctx, session: Session, case: Case, data: dict, invite_data: dict):
     inv = letters.Invitation.from_case_data(
         {**data, **invite_data}, referentie=case.referentie, gemeente=case.gemeente, inbrenger=inbrenger, today=today,
         jeugdige_uitgenodigd=invite_data.get("jeugdige_uitgenodigd", True) is not False)
-    files = [("uitnodiging_ouders.pdf", "application/pdf", letters.render_pdf(letters.letter_ouders(inv)))]
+    # The HTML now (and a template error stops the act); the PDFs are made after the commit.
+    files = [("uitnodiging_ouders.pdf", "application/pdf", pdfs.PdfLater(letters.letter_ouders(inv), pdfs.LETTERS))]
     for jeugdige in inv.jeugdigen:
         name = f"uitnodiging_jeugdige_{_slug(jeugdige.get('naam') or '')}.pdf"
-        files.append((name, "application/pdf", letters.render_pdf(letters.letter_jeugdige(inv, jeugdige))))
+        files.append((name, "application/pdf", pdfs.PdfLater(letters.letter_jeugdige(inv, jeugdige), pdfs.LETTERS)))
     ouder_mails = sorted({o["contact"].strip() for o in inv.ouders if letters.looks_like_email(o.get("contact"))})
     return inv, files, ouder_mails
 

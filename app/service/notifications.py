@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from app.engine.clock import TZ
 from persistence.models import Case, HumanTask, OutboxAttachment, OutboxMessage, User
 
+from . import pdfs
+
 ESCALATIONS = {
     "streeftermijn_overschreden": "het interventiegesprek is niet binnen de streeftermijn van twee weken gevoerd",
     "vk_te_laat": "de definitieve Veiligheidskaart is niet uiterlijk drie werkdagen voor het gesprek verstuurd",
@@ -23,7 +25,8 @@ ESCALATIONS = {
     "termijn_overschreden": "een stap van de procedure is niet op tijd afgerond",
 }
 
-# Files that go with a send task's mail: {message name: fn(session, case, payload, now) -> [(name, type, bytes)]}.
+# Files that go with a send task's mail:
+# {message name: fn(session, case, payload, now) -> [(name, type, bytes or pdfs.PdfLater)]}.
 # Filled by the modules that make documents (the Veiligheidskaart, letters). None: send nothing.
 ATTACHMENTS: dict = {}
 
@@ -70,8 +73,9 @@ def _recipients_for_message(session: Session, case: Case, name: str, payload: di
 
 
 def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, subject: str, body: str, now,
-               attachments: list[tuple[str, str, bytes]] = ()) -> OutboxMessage | None:
-    """One outgoing mail (with its files) in the current transaction; None when nobody to send to."""
+               attachments: list[tuple[str, str, bytes | pdfs.PdfLater]] = ()) -> OutboxMessage | None:
+    """One outgoing mail (with its files) in the current transaction; None when nobody to send to.
+    A file given as PdfLater gets its bytes right after the commit (pdfs.py)."""
     unique = sorted({r for r in recipients if r})
     if not unique:
         return None
@@ -82,7 +86,11 @@ def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, 
     session.add(message)
     session.flush()
     for filename, content_type, data in attachments:
-        session.add(OutboxAttachment(message_id=message.id, filename=filename, content_type=content_type, data=data))
+        if isinstance(data, pdfs.PdfLater):
+            pdfs.attach(session, message.id, filename, content_type, data)
+        else:
+            session.add(OutboxAttachment(message_id=message.id, filename=filename, content_type=content_type,
+                                         data=data))
     return message
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.mail import InvalidAddress, check_address
 from persistence.models import OutboxAttachment, OutboxMessage
 
+from . import pdfs
 from .context import Context
 
 log = logging.getLogger("vht.outbox")
@@ -80,6 +81,11 @@ def _attempt(ctx: Context, sender, message_id: int) -> tuple[str, str | None]:
     with ctx.transaction() as session:
         row = session.get(OutboxMessage, message_id)
         recipients, subject, body = list(row.recipients or []), row.subject, row.body
+        unmade = session.scalars(select(OutboxAttachment.id).where(OutboxAttachment.message_id == message_id,
+                                                                   OutboxAttachment.data.is_(None))).all()
+    if unmade:  # the act's process stopped before it made its PDFs: make them now, outside a transaction
+        pdfs.render_pending(ctx, list(unmade))
+    with ctx.transaction() as session:
         attachments = [(a.filename, a.content_type, a.data) for a in session.scalars(
             select(OutboxAttachment).where(OutboxAttachment.message_id == message_id).order_by(OutboxAttachment.id))]
     good, bad = [], []

@@ -333,12 +333,15 @@ class Service:
 
     def vk_pdf(self, username: str, case_id: int) -> tuple[str, bytes]:
         """The current version as PDF (rendered now; nothing is logged)."""
+        from app.documents import veiligheidskaart as document
+
         with self.ctx.transaction() as session:
             case = access.require_case(session, users.require_user(session, username), case_id)
             row = vk.current(session, case_id)
             if row is None:
                 raise NotFound("Deze casus heeft nog geen Veiligheidskaart.")
-            return vk.filename(case, row), vk.render_pdf(session, case, row, self.ctx.now())
+            name, context = vk.filename(case, row), vk.document_context(session, case, row, self.ctx.now())
+        return name, document.render_pdf(context)  # outside the transaction: on SQLite it holds the write lock
 
     def vk_compare(self, username: str, case_id: int, a: int, b: int) -> tuple:
         """(version a, version b, per section diff)."""

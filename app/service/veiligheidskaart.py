@@ -8,7 +8,8 @@ How the card changes (DOMAIN.md 2.2):
   card is sent.
 - The first version starts from the case's CAB advice (advies_tekst, afspraken of p0_cab_houden).
 - A send task of a procedure mails the current version as PDF (notifications.ATTACHMENTS); the
-  PDF as sent is stored in the send log (vk_verzending).
+  PDF as sent is stored in the send log (vk_verzending). It is made right after the act's commit
+  (pdfs.py), so the log row has no PDF for that moment.
 - Sharing with the gemeentelijke toegang needs the parents' consent (p5_vk_update,
   toestemming_delen, recorded in vk_toestemming). Refused: nothing is sent and the send log says
   "niet gedeeld: geen toestemming" (DOMAIN.md G19).
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.engine.clock import TZ
 from persistence.models import Case, Event, HumanTask, User, VkToestemming, VkVersie, VkVerzending
 
-from . import instances, notifications
+from . import instances, notifications, pdfs
 from .events import SYSTEM
 
 # The sections, in the order of the card, with their titles.
@@ -256,12 +257,6 @@ def filename(case: Case, row: VkVersie) -> str:
     return f"VK-{case.referentie}-v{row.versie}.pdf"
 
 
-def render_pdf(session: Session, case: Case, row: VkVersie, now: datetime) -> bytes:
-    from app.documents import veiligheidskaart as document
-
-    return document.render_pdf(document_context(session, case, row, now))
-
-
 def _ensure_version(session: Session, case: Case, now: datetime) -> VkVersie:
     row = current(session, case.id)
     if row is None:  # sent before any task edited it: the CAB advice as it stands
@@ -286,12 +281,16 @@ def attachment_for(name: str):
                                              status="niet_gedeeld", toelichting=NOT_SHARED, op=now))
                     session.flush()
                 return None  # no mail at all
-        pdf = render_pdf(session, case, row, now)
-        session.add(VkVerzending(case_id=case.id, versie=row.versie, reden=name, aan=sorted(set(recipients)),
-                                 status="verzonden", op=now, bestandsnaam=filename(case, row), pdf=pdf))
+        from app.documents import veiligheidskaart as document
+
+        # Only the HTML now; the PDF is made after the commit and lands in this log row and the mail.
+        html = document.render_html(document_context(session, case, row, now))
+        sent = VkVerzending(case_id=case.id, versie=row.versie, reden=name, aan=sorted(set(recipients)),
+                            status="verzonden", op=now, bestandsnaam=filename(case, row), pdf=None)
+        session.add(sent)
         row.status = SEND_STATUS[name]
         session.flush()
-        return [(filename(case, row), "application/pdf", pdf)]
+        return [(filename(case, row), "application/pdf", pdfs.PdfLater(html, pdfs.VEILIGHEIDSKAART, sent.id))]
     return attach
 
 
