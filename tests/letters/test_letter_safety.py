@@ -114,3 +114,19 @@ def test_the_ics_escapes_a_lone_cr_crlf_commas_and_semicolons_and_reads_back():
     assert "Eerst dit;\ndan dat, en\\of zo." in str(event["DESCRIPTION"])
     assert event.decoded("DTSTART") == inv.gesprek_start
     assert str(event["ORGANIZER"]) == "mailto:anna@example.org"
+
+
+def test_the_fetcher_serves_only_files_inside_the_template_folder(tmp_path):
+    from app.documents.pdf import RefusedURL, allowed_path
+
+    folder = tmp_path / "sjablonen"
+    folder.mkdir()
+    (folder / "logo.png").write_bytes(b"png")
+    (tmp_path / "geheim.txt").write_text("geheim")
+    (folder / "link.txt").symlink_to(tmp_path / "geheim.txt")
+    assert allowed_path((folder / "logo.png").as_uri(), (folder,)) == folder / "logo.png"
+    for url in ((tmp_path / "geheim.txt").as_uri(), folder.as_uri() + "/../geheim.txt", (folder / "link.txt").as_uri(),
+                "file:///etc/passwd", "file://server/share/x.css", "http://127.0.0.1/x.css", "https://example.org/x.png",
+                "ftp://example.org/x.css", (folder / "bestaat_niet.css").as_uri()):
+        with pytest.raises(RefusedURL):
+            allowed_path(url, (folder,))
