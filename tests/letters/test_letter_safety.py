@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from app.documents import letters
-from tests.letters.test_letter_contents import DATA, invitation
+from tests.letters.test_letter_contents import invitation
 from tests.vk.conftest import pdf_text
 
 
