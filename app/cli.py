@@ -328,7 +328,9 @@ def worker(once, interval):
     from app.mail import SmtpSender, SmtpSettings
     from app.worker import run_forever, run_once
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from app import logs
+
+    logs.configure(logging.INFO)
     sender = SmtpSender(SmtpSettings.from_env())
     if once:
         fired, mails = run_once(_service(), sender)
@@ -426,7 +428,13 @@ def token(username):
 @with_appcontext
 def serve(host, port, threads):
     """Start de webserver (waitress) met deze applicatie."""
+    import logging
+
     from waitress import serve as waitress_serve
+
+    from app import logs
+
+    logs.configure(logging.INFO)
 
     click.echo(f"VeiligheidsTeam werkwijze op http://{host}:{port}/ (Ctrl+C stopt)")
     waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
