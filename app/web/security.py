@@ -42,7 +42,8 @@ def check_csrf() -> None:
         return
     expected = session.get(_SESSION_KEY)
     sent = request.form.get(CSRF_FIELD, "")
-    if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
+    if not expected or not sent or not hmac.compare_digest(str(expected).encode(), str(sent).encode()):
         abort(400, description="Het formulier is verlopen of niet vanaf deze site verstuurd. "
                                "Laad de pagina opnieuw en probeer het nog eens.")
 

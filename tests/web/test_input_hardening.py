@@ -123,3 +123,10 @@ def test_more_rows_than_a_form_allows_are_refused_not_cut_off(web):
     assert response.status_code == 422
     assert re.search(r'data-veld="ouders".*?Geef er minstens 1 en hoogstens 200\.', html(response), re.S)
     assert cases_of(web) == 0
+
+
+def test_a_csrf_token_with_any_character_is_just_a_wrong_token(web):
+    anna = web.browser("anna")
+    for token in ("é", "🙂", "x" * 5000):
+        response = anna.client.post("/uitloggen", data={"csrf_token": token})
+        assert response.status_code == 400, token
