@@ -101,10 +101,13 @@ class Invitation:
     gemeente: str = ""
     inbrenger: dict = field(default_factory=dict)  # naam, organisatie, email
     datum_brief: date | None = None
+    rvdk_betrokken: bool = False  # P4: the parents are told that the RvdK takes part
+    vorig_moment: datetime | None = None  # a corrected invitation: the date it replaces
 
     @classmethod
     def from_case_data(cls, data: Mapping[str, Any], *, referentie: str, gemeente: str | None,
-                       inbrenger: Mapping[str, Any], today: date, jeugdige_uitgenodigd: bool = True) -> "Invitation":
+                       inbrenger: Mapping[str, Any], today: date, jeugdige_uitgenodigd: bool = True,
+                       rvdk_betrokken: bool = False, vorig_moment=None) -> "Invitation":
         start = moment(data["gesprek_datum"])
         instellingen = data.get("instellingen") or {}
         duur = int(instellingen.get("gespreksduur_minuten") or DEFAULT_DUUR_MINUTEN)
@@ -126,7 +129,8 @@ class Invitation:
             doel=data.get("uitnodiging_doel") or "", voorzitter=voorzitter, gemeente=gemeente_naam,
             inbrenger={"naam": inbrenger.get("naam") or "", "email": inbrenger.get("email") or "",
                        "organisatie": inbrenger.get("organisatie") or data.get("inbrenger_organisatie") or ""},
-            datum_brief=today,
+            datum_brief=today, rvdk_betrokken=rvdk_betrokken,
+            vorig_moment=moment(vorig_moment) if vorig_moment else None,
         )
 
     def context(self, jeugdige: Mapping | None = None) -> dict:
@@ -134,6 +138,7 @@ class Invitation:
         namen = [o.get("naam") for o in self.ouders if o.get("naam")]
         ouders_namen = " en ".join([", ".join(namen[:-1]), namen[-1]] if len(namen) > 1 else namen) or "de ouders"
         voornamen = [j["naam"].split()[0] for j in self.jeugdigen if j.get("naam")]
+        vorig = self.vorig_moment.astimezone(TZ) if self.vorig_moment else None
         return {
             "referentie": self.referentie, "datum_brief": datum_nl(self.datum_brief or local.date()),
             "gesprek": {"datum": datum_nl(local), "tijd": f"{local:%H:%M}",
@@ -144,6 +149,8 @@ class Invitation:
             "jeugdigen_uitgenodigd": " en ".join(voornamen), "jeugdigen_uitgenodigd_aantal": len(voornamen),
             "jeugdige": _jeugdige(jeugdige) if jeugdige else None,
             "doel": self.doel, "voorzitter": self.voorzitter, "gemeente": self.gemeente,
+            "rvdk_betrokken": self.rvdk_betrokken,
+            "wijziging": {"datum": datum_nl(vorig), "tijd": f"{vorig:%H:%M}"} if vorig else None,
             # The process owner's stylesheet goes into <style> as it is: escaping it broke its quotes.
             "inbrenger": self.inbrenger, "css": Markup((LETTERS_DIR / "brief.css").read_text(encoding="utf-8")),
         }
@@ -188,9 +195,10 @@ def letter_jeugdige(inv: Invitation, jeugdige: Mapping) -> str:
 # --- iCalendar (RFC 5545) ----------------------------------------------------------------------
 
 def ics(*, uid: str, start: datetime, end: datetime, summary: str, location: str, description: str,
-        dtstamp: datetime, organizer: str | None = None, attendees: list[str] = ()) -> bytes:
+        dtstamp: datetime, organizer: str | None = None, attendees: list[str] = (), sequence: int = 0) -> bytes:
     """One VEVENT in a VCALENDAR with METHOD:REQUEST; times in UTC. The library escapes the text
-    (commas, semicolons, backslashes, and every line break: CRLF, LF and a CR alone) and folds."""
+    (commas, semicolons, backslashes, and every line break: CRLF, LF and a CR alone) and folds.
+    A changed appointment keeps its UID with a higher SEQUENCE, so calendars move the event."""
     calendar = Calendar()
     for key, value in (("prodid", "-//VeiligheidsTeam WBW//Werkwijze//NL"), ("version", "2.0"),
                        ("calscale", "GREGORIAN"), ("method", "REQUEST")):
@@ -208,22 +216,25 @@ def ics(*, uid: str, start: datetime, end: datetime, summary: str, location: str
         attendee = vCalAddress(f"mailto:{address}")
         attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
         event.add("attendee", attendee, encode=False)
-    event.add("sequence", 0)
+    event.add("sequence", sequence)
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")
     calendar.add_component(event)
     return calendar.to_ical()
 
 
-def invitation_ics(inv: Invitation, *, uid: str, dtstamp: datetime, attendees: list[str] = ()) -> bytes:
+def invitation_ics(inv: Invitation, *, uid: str, dtstamp: datetime, attendees: list[str] = (),
+                   sequence: int = 0) -> bytes:
     wie = ", ".join(d.get("naam", "") for d in inv.deelnemers if d.get("naam"))
     description = ("Interventiegesprek: samen met de ouders tot een aanpak komen waarin zij vertrouwen hebben "
                    "en waaraan zij kunnen en willen meewerken."
                    + (f"\n{inv.doel}" if inv.doel else "")
                    + (f"\nAanwezig: {wie}." if wie else "")
                    + "\nOuders (en de jeugdige) mogen een vertrouwenspersoon meebrengen."
-                   + f"\nCasus {inv.referentie}.")
+                   + f"\nCasus {inv.referentie}."
+                   + (f"\nGewijzigd: het gesprek was gepland op {datum_nl(inv.vorig_moment)} om "
+                      f"{inv.vorig_moment.astimezone(TZ):%H:%M} uur." if inv.vorig_moment else ""))
     location = inv.locatie + (f", {inv.ruimte}" if inv.ruimte else "")
     return ics(uid=uid, start=inv.gesprek_start, end=inv.gesprek_eind, summary=f"Interventiegesprek ({inv.referentie})",
                location=location, description=description, dtstamp=dtstamp, organizer=inv.inbrenger.get("email"),
-               attendees=attendees)
+               attendees=attendees, sequence=sequence)

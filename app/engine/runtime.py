@@ -253,6 +253,11 @@ class Run:
                 return bpmn_id[len("Eind_"):]
         return None
 
+    def task_data(self, spiff_id: str) -> dict:
+        """The data a waiting task sees (what its gateways and deadlines read), or {} if it is gone."""
+        task = self.wf.get_task_from_id(UUID(spiff_id))
+        return dict(task.data) if task is not None else {}
+
     @property
     def data(self) -> dict:
         return self.wf.data if self.completed else self.wf.task_tree.data

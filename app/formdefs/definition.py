@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import case_rules
+
 FIELD_TYPES = {"text", "long_text", "date", "datetime", "number", "yes_no", "choice", "multiple_choice", "list"}
 # What a one-line text must look like: a mail address, or a phone number or mail address.
 TEXT_FORMATS = {"email", "telefoon_of_email"}
@@ -28,6 +30,11 @@ class FormField:
     min_items: int | None = None
     max_items: int | None = None
     format: str | None = None
+    # Rules that need the case (see case_rules.py): date bounds, working day, a regional setting.
+    not_before: tuple = ()
+    not_after: tuple = ()
+    working_day: dict | None = None
+    requires_setting: str | None = None
 
     @property
     def option_values(self) -> list[str]:
@@ -63,12 +70,13 @@ def _field(raw: Any, where: str) -> FormField:
     if kind == "list" and not items:
         raise FormDefinitionError(f"{where}: lijst zonder item_fields")
     known = {"name", "type", "label", "help", "required", "options", "item_fields", "show_if",
-             "min", "max", "min_items", "max_items", "format"}
+             "min", "max", "min_items", "max_items", "format", *case_rules.RULE_KEYS}
     unknown = set(raw) - known
     if unknown:
         raise FormDefinitionError(f"{where}: onbekende eigenschap(pen) {', '.join(sorted(unknown))}")
     if "format" in raw and (kind != "text" or raw["format"] not in TEXT_FORMATS):
         raise FormDefinitionError(f"{where}: format kan alleen bij type text, een van {', '.join(sorted(TEXT_FORMATS))}")
+    rules = case_rules.parse_rules(raw, kind, where)
     return FormField(
         name=name,
         type=kind,
@@ -83,6 +91,7 @@ def _field(raw: Any, where: str) -> FormField:
         min_items=raw.get("min_items"),
         max_items=raw.get("max_items"),
         format=raw.get("format"),
+        **rules,
     )
 
 
@@ -99,6 +108,13 @@ def parse_definition(key: str, raw: Any) -> FormDefinition:
             target = f.show_if.get("field")
             if target not in names or target == f.name:
                 raise FormDefinitionError(f"{key}.{f.name}: show_if verwijst naar onbekend veld {target!r}")
-            if not ({"equals", "contains"} & set(f.show_if)):
-                raise FormDefinitionError(f"{key}.{f.name}: show_if heeft 'equals' of 'contains' nodig")
+            if not ({"equals", "contains", "in"} & set(f.show_if)):
+                raise FormDefinitionError(f"{key}.{f.name}: show_if heeft 'equals', 'contains' of 'in' nodig")
+            if "in" in f.show_if and not isinstance(f.show_if["in"], list):
+                raise FormDefinitionError(f"{key}.{f.name}: show_if 'in' is een lijst van waarden")
+        confirm = (f.working_day or {}).get("confirm")
+        if confirm is not None:
+            target = next((g for g in fields if g.name == confirm), None)
+            if target is None or target.type != "yes_no":
+                raise FormDefinitionError(f"{key}.{f.name}: working_day.confirm moet een ja/nee-veld van dit formulier zijn")
     return FormDefinition(key=key, title=raw.get("title") or key, description=raw.get("description"), fields=fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .case_rules import FormContext
 from .definition import FormDefinition, FormDefinitionError, parse_definition
 from .validation import validate
 
@@ -31,6 +32,7 @@ class FormRegistry:
         except KeyError:
             raise FormDefinitionError(f"Formulier '{key}' bestaat niet in {self.folder}") from None
 
-    def validate(self, key: str, data) -> dict:
-        """The cleaned data, or FormValidationError with a Dutch message per field."""
-        return validate(self.get(key), data)
+    def validate(self, key: str, data, context: FormContext | None = None) -> dict:
+        """The cleaned data, or FormValidationError with a Dutch message per field; with a context
+        also the rules that read the case (dates, settings: case_rules.py)."""
+        return validate(self.get(key), data, context)

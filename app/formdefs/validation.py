@@ -15,6 +15,7 @@ from app import inputs
 from app.engine.clock import TZ
 from app.mail import InvalidAddress, check_address
 
+from . import case_rules
 from .definition import FormDefinition, FormField
 
 MESSAGES = {
@@ -170,6 +171,8 @@ def visible(spec: FormField, data: dict) -> bool:
     value = data.get(cond["field"])
     if "equals" in cond:
         return value == cond["equals"]
+    if "in" in cond:
+        return value in cond["in"]
     return isinstance(value, list) and cond["contains"] in value
 
 
@@ -196,7 +199,8 @@ def schema_for(definition: FormDefinition) -> Schema:
     return cached[1]
 
 
-def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, loaded: dict, errors: dict) -> None:
+def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, loaded: dict, errors: dict,
+                                   settings: dict | None = None) -> None:
     by_name = {s.name: s for s in specs}
     for spec in specs:
         if spec.name in errors:
@@ -204,11 +208,18 @@ def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, load
         # For lists an explicit [] is an answer ("none of these"); `min_items` asks for at least one.
         empty = (None, "") if spec.type in ("multiple_choice", "list") else (None, "", [])
         present = spec.name in raw and raw[spec.name] not in empty
-        if not visible(spec, loaded):
+        if spec.requires_setting and (settings or {}).get(spec.requires_setting) is not True:
+            # A field only a regional choice opens (e.g. an exception to the procedure): off, it is
+            # not there at all (without a case to ask, every such choice counts as off: the default).
+            if present:
+                errors[spec.name] = [case_rules.setting_off_message(spec.requires_setting)]
+            loaded.pop(spec.name, None)
+        elif not visible(spec, loaded):
             if present:
                 target = by_name[spec.show_if["field"]]
                 condition = (f"'{spec.show_if['equals']}' is" if "equals" in spec.show_if
-                             else f"'{spec.show_if['contains']}' bevat")
+                             else "een van " + ", ".join(f"'{v}'" for v in spec.show_if["in"]) + " is"
+                             if "in" in spec.show_if else f"'{spec.show_if['contains']}' bevat")
                 errors[spec.name] = [HIDDEN.format(label=target.label, condition=condition)]
             loaded.pop(spec.name, None)
         elif spec.required and not present:
@@ -240,7 +251,8 @@ def _drop_blanks(value):
     return value
 
 
-def validate(definition: FormDefinition, data) -> dict:
+def validate(definition: FormDefinition, data, context: case_rules.FormContext | None = None) -> dict:
+    """The cleaned data; with a context also the rules that read the case (case_rules.py)."""
     if not isinstance(data, dict):
         raise FormValidationError({"_schema": ["Verwacht een object met velden."]})
     text = inputs.problems(data)  # before anything reads the values (or echoes a bad key)
@@ -253,7 +265,10 @@ def validate(definition: FormDefinition, data) -> dict:
     except ValidationError as exc:
         errors = _translate(exc.messages)
         loaded = {k: v for k, v in (exc.valid_data or {}).items()}
-    _check_required_and_visibility(definition.fields, raw, loaded, errors)
+    _check_required_and_visibility(definition.fields, raw, loaded, errors,
+                                   dict(context.settings) if context is not None else None)
+    if context is not None:
+        case_rules.check(definition.fields, loaded, context, errors)
     if errors:
         raise FormValidationError(errors)
     return loaded

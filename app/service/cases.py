@@ -10,6 +10,7 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, ProcessInstance
 
+from . import form_context
 from .context import Context
 from .errors import InvalidInput, NotFound, PermissionDenied, ProcessFailed
 from .instances import record_act, version_for_start
@@ -40,7 +41,7 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     if not set(starters) & set(user.rollen or []):
         raise PermissionDenied(f"Procedure '{process_id}' wordt gestart door de rol {' of '.join(starters)}.")
     try:
-        values = ctx.forms.validate(version.start_form, data)
+        values = ctx.forms.validate(version.start_form, data, form_context.for_start(ctx))
     except FormValidationError as exc:
         raise InvalidInput("De casusgegevens zijn niet volledig of niet juist.", exc.errors) from exc
     values = {**START_DEFAULTS.get(process_id, {}), **values}

@@ -11,7 +11,7 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
-from . import events
+from . import events, form_context
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailed
 from .instances import load_run, record_act
@@ -122,12 +122,12 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     events.remember_head(session, task.case_id, head_seq, head_hash)
     _open_task(session, task_id)  # the state check (no query: the task is in the session)
     check_may_work(user, task)
-    try:
-        values = ctx.forms.validate(task.form_key, data)
-    except FormValidationError as exc:
-        raise InvalidInput(f"Het formulier '{task.name}' is niet goed ingevuld.", exc.errors) from exc
     instance = task.instance
     run = load_run(ctx, instance)
+    try:  # with the case data the task sees: dates before the CAB, in the past, on a holiday
+        values = ctx.forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id)))
+    except FormValidationError as exc:
+        raise InvalidInput(f"Het formulier '{task.name}' is niet goed ingevuld.", exc.errors) from exc
     try:
         log = run.complete(task.spiff_task_id, values)
     except EngineError as exc:

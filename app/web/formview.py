@@ -97,6 +97,8 @@ def show_if_attrs(spec: FormField) -> dict:
     attrs = {"data-show-if-field": cond["field"]}
     if "equals" in cond:
         attrs["data-show-if-equals"] = json.dumps(cond["equals"])
+    elif "in" in cond:
+        attrs["data-show-if-in"] = json.dumps(cond["in"])
     else:
         attrs["data-show-if-contains"] = json.dumps(cond["contains"])
     return attrs

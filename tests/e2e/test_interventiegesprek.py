@@ -119,7 +119,6 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     page.fill("input[name=uitnodiging_verstuurd_op]", today.isoformat())
     page.fill("textarea[name=uitnodiging_doel]", "Samen praten over de zorgen.")
     radio(page, "recht_vertrouwenspersoon_vermeld", "ja")
-    radio(page, "jeugdige_uitgenodigd", "ja")
     complete(page)
     expect(page).to_have_url(re.compile(r"/werkbak"))  # the next step is the netwerkpartner's
     log_out(page)

@@ -53,7 +53,8 @@ def test_eight_the_day_after_the_conversation_no_jeugdige_letter_and_parents_wit
     assert "vertrouwenspersoon" in ouder["body"]
 
 
-def test_a_jeugdige_the_inbrenger_did_not_invite_gets_no_letter(service, clock, smtp):
+def test_a_jeugdige_not_invited_under_the_regional_exception_gets_no_letter(service, clock, smtp):
+    service.ctx.parameters["jeugdige_niet_uitnodigen_toegestaan"] = True  # the region allows the exception
     case = start_through_p0(service, clock, "interventiegesprek")  # Sam is 10
     organiseren(case, "2026-03-12T10:00", jeugdige="niet_uitgenodigd")
     run_once(service, sender(smtp.port))

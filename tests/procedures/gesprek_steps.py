@@ -54,7 +54,8 @@ def start_through_p0(service, clock, interventie: str, **casus_overrides) -> Cas
 def organiseren(case: CaseDriver, gesprek_datum: str, *, maatregelen=(), voorzitter="inbrenger",
                 jeugdige: str = "uitgenodigd") -> None:
     """sp_gesprek_organiseren. jeugdige: 'uitgenodigd' / 'niet_uitgenodigd' (old enough, the
-    inbrenger chose not to) / 'te_jong' (expects the invitation for the parents only)."""
+    inbrenger made the regional exception: only when jeugdige_niet_uitnodigen_toegestaan is on) /
+    'te_jong' (expects the invitation for the parents only)."""
     assert case.open_ids() == ["Task_MomentPlannen"]
     assert case.task("Task_MomentPlannen").assignee == "anna"
     case.complete("Task_MomentPlannen", {
@@ -85,7 +86,7 @@ def organiseren(case: CaseDriver, gesprek_datum: str, *, maatregelen=(), voorzit
     else:
         assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
         if jeugdige == "uitgenodigd":
-            case.complete("Task_OudersEnJeugdigeUitnodigen", dict(uitnodiging, jeugdige_uitgenodigd=True))
+            case.complete("Task_OudersEnJeugdigeUitnodigen", uitnodiging)
             assert case.open_ids() == ["Task_JeugdigeAfspraken"]
             task = case.task("Task_JeugdigeAfspraken")
             assert task.role == "netwerkpartner"
@@ -93,7 +94,7 @@ def organiseren(case: CaseDriver, gesprek_datum: str, *, maatregelen=(), voorzit
                                                      "jeugdige_apart_spreken": "Vooraf, door Nina"}, actor="nina")
         else:
             case.complete("Task_OudersEnJeugdigeUitnodigen", dict(
-                uitnodiging, jeugdige_uitgenodigd=False, reden_jeugdige_niet_uitgenodigd="Jeugdige wil niet komen."))
+                uitnodiging, jeugdige_niet_uitnodigen=True, reden_jeugdige_niet_uitgenodigd="Jeugdige wil niet komen."))
     # The organising is done: the inbrenger asks the parents for their reaction on the card.
     assert case.open_ids() == ["Task_ReactieOudersVragen"]
 

@@ -129,7 +129,7 @@ def test_opnieuw_plannen_met_nieuwe_termijnen_dan_terug_naar_vht(service, clock)
 
 @pytest.mark.parametrize(
     "geboortedatum, jeugdige",
-    [("2018-04-30", "niet_uitgenodigd"),  # 8th birthday on the conversation date: old enough
+    [("2018-04-30", "uitgenodigd"),  # 8th birthday on the conversation date: always invited
      ("2018-05-01", "te_jong")],          # 8 the day after: parents only
     ids=["8_op_gespreksdatum", "8_een_dag_later"],
 )
@@ -137,7 +137,8 @@ def test_leeftijdsgrens_op_gespreksdatum(service, clock, geboortedatum, jeugdige
     """The age limit (instelling leeftijdsgrens_jeugdige, 8) counts on the conversation date."""
     case = start_through_p0(service, clock, P3, jeugdigen=[{"naam": "Sam de Vries", "geboortedatum": geboortedatum}])
     organiseren(case, "2026-04-30T10:00", jeugdige=jeugdige)
-    assert "Task_JeugdigeAfspraken" not in [t.bpmn_id for t in service.tasks(case_id=case.case_id, state=None)]
+    afspraken = "Task_JeugdigeAfspraken" in [t.bpmn_id for t in service.tasks(case_id=case.case_id, state=None)]
+    assert afspraken == (jeugdige == "uitgenodigd")
     case.assert_replays()
 
 

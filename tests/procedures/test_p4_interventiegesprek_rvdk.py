@@ -83,7 +83,7 @@ def test_geen_onderzoek(service, clock):
     case = naar_rvdk(service, clock)
     grond_toetsen(case, True)
     # Friday 13 March: 3 working days before is Tuesday 10 March.
-    organiseren(case, "2026-03-13T10:00", maatregelen=("beveiliging_informeren",), jeugdige="niet_uitgenodigd")
+    organiseren(case, "2026-03-13T10:00", maatregelen=("beveiliging_informeren",), jeugdige="uitgenodigd")
     reactie_vragen(case)
     reactie_ontvangen(case, deadline=at(2026, 3, 10, 23, 59, 59))
     vk_versturen(case)

@@ -40,7 +40,7 @@ def naar_rvdk(service, clock):
 def p4_to_the_end(case) -> None:
     case.complete("Task_GrondToetsen", {"grond_om_aan_te_sluiten": True, "motivering": "Op basis van de VK."},
                   actor="rik")
-    organiseren(case, "2026-03-13T10:00", jeugdige="niet_uitgenodigd")
+    organiseren(case, "2026-03-13T10:00", jeugdige="uitgenodigd")
     reactie_vragen(case)
     reactie_ontvangen(case, deadline=at(2026, 3, 10, 23, 59, 59))
     vk_versturen(case)

@@ -33,8 +33,10 @@ P3_UNTIL_CONVERSATION = [
     ("Task_OnafhankelijkVoorzitterRegelen", {"voorzitter_soort": "procesregisseur", "voorzitter_naam": "Victor"}),
     ("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"}),
     ("Task_OudersEnJeugdigeUitnodigen", {"uitnodiging_verstuurd_op": "2026-03-03", "uitnodiging_doel": "Praten.",
-                                         "recht_vertrouwenspersoon_vermeld": True, "jeugdige_uitgenodigd": False,
-                                         "reden_jeugdige_niet_uitgenodigd": "Wil niet."}),
+                                         "recht_vertrouwenspersoon_vermeld": True}),
+    # 8 or older on the conversation date: always invited (then the netwerkpartner's step).
+    ("Task_JeugdigeAfspraken", {"jeugdige_aanwezig_moment": "Tweede half uur",
+                                "jeugdige_apart_spreken": "Vooraf"}),
     ("Task_ReactieOudersVragen", {"reactie_gevraagd_op": "2026-03-03", "reactie_gevraagd_via": "email"}),
 ]
 P3_AFTER_REACTION = [
@@ -62,7 +64,7 @@ def _build(web, clock) -> tuple[dict, dict]:
                                                         "zorg_vht_organisatie": True}, "anna")
     tasks["A.toegang"] = web.open_task(cases["A"], "Task_DirecteToegangFaciliteren").id
     for bpmn_id, data in P3_UNTIL_CONVERSATION:
-        web.complete(cases["A"], bpmn_id, data, "anna")
+        web.complete(cases["A"], bpmn_id, data, "nina" if bpmn_id == "Task_JeugdigeAfspraken" else "anna")
     service.deliver_message(cases["A"], "reactie_ouders_ontvangen", {"reactie_ouders": "Gelezen."}, "anna")
     for bpmn_id, data in P3_AFTER_REACTION:
         web.complete(cases["A"], bpmn_id, data, "anna")

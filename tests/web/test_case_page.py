@@ -131,12 +131,14 @@ def _until_parents_are_asked(web) -> int:
         ("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"}),
         ("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"}),
         ("Task_OudersEnJeugdigeUitnodigen", {"uitnodiging_verstuurd_op": "2026-03-03", "uitnodiging_doel": "Praten.",
-                                             "recht_vertrouwenspersoon_vermeld": True, "jeugdige_uitgenodigd": False,
-                                             "reden_jeugdige_niet_uitgenodigd": "Wil niet."}),
+                                             "recht_vertrouwenspersoon_vermeld": True}),
+        # 8 or older on the conversation date: always invited (then the netwerkpartner's step).
+        ("Task_JeugdigeAfspraken", {"jeugdige_aanwezig_moment": "Tweede half uur",
+                                    "jeugdige_apart_spreken": "Vooraf"}),
         ("Task_ReactieOudersVragen", {"reactie_gevraagd_op": "2026-03-03", "reactie_gevraagd_via": "email"}),
     ]
     for bpmn_id, data in steps:
-        web.complete(case_id, bpmn_id, data, "anna")
+        web.complete(case_id, bpmn_id, data, "nina" if bpmn_id == "Task_JeugdigeAfspraken" else "anna")
     return case_id
 
 

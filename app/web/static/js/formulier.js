@@ -32,6 +32,8 @@
         var shown;
         if (wrapper.hasAttribute("data-show-if-equals")) {
           shown = value === JSON.parse(wrapper.getAttribute("data-show-if-equals"));
+        } else if (wrapper.hasAttribute("data-show-if-in")) {
+          shown = JSON.parse(wrapper.getAttribute("data-show-if-in")).indexOf(value) !== -1;
         } else {
           var wanted = JSON.parse(wrapper.getAttribute("data-show-if-contains"));
           shown = Array.isArray(value) && value.indexOf(wanted) !== -1;
