@@ -1,0 +1,150 @@
+"""Organising the conversation (sp_gesprek_organiseren) and the dates of the start forms, through
+the service layer on SQLite and PostgreSQL: a jeugdige of the age limit is always invited (an
+exception only where the region switched it on, with a reason in the history), and dates that
+make no sense are refused at the form with a Dutch message at the field.
+Clock: Monday 2 March 2026 09:00; cab_datum 2026-03-02."""
+import pytest
+
+from app.service.errors import InvalidInput
+
+pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")
+
+from .driver import CaseDriver, casus  # noqa: E402
+from .gesprek_steps import organiseren, start_through_p0  # noqa: E402
+
+P3 = "interventiegesprek"
+DEELNEMERS = [{"naam": "Petra de Vries", "rol": "ouder"}]
+UITNODIGING = {"uitnodiging_verstuurd_op": "2026-03-03", "uitnodiging_doel": "Praten.",
+               "recht_vertrouwenspersoon_vermeld": True}
+
+
+def refused(call) -> dict:
+    with pytest.raises(InvalidInput) as caught:
+        call()
+    return caught.value.errors
+
+
+def plan(case: CaseDriver, gesprek_datum: str, **extra):
+    return case.complete("Task_MomentPlannen", {"gesprek_datum": gesprek_datum, "deelnemers": DEELNEMERS, **extra})
+
+
+def until_invitation(case: CaseDriver) -> None:
+    plan(case, "2026-03-12T10:00")
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Rustig.", "veiligheidsmaatregelen": []})
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"})
+    assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
+
+
+# --- 1. a jeugdige of the age limit is always invited ----------------------------------------------
+
+def test_the_invite_task_cannot_drop_a_jeugdige_of_eight_or_older(service, clock):
+    """Before: 'Is de jeugdige uitgenodigd? nee' skipped Sam (10). Now the form has no such answer
+    and the regional exception, off by default, is refused with a message naming the choice."""
+    case = start_through_p0(service, clock, P3)
+    until_invitation(case)
+    errors = refused(lambda: case.complete("Task_OudersEnJeugdigeUitnodigen", {
+        **UITNODIGING, "jeugdige_niet_uitnodigen": True, "reden_jeugdige_niet_uitgenodigd": "Wil niet."}))
+    assert "jeugdige_niet_uitnodigen_toegestaan" in errors["jeugdige_niet_uitnodigen"][0]
+    assert "staat uit" in errors["jeugdige_niet_uitnodigen"][0]
+    assert "jeugdige_uitgenodigd" in refused(lambda: case.complete(
+        "Task_OudersEnJeugdigeUitnodigen", {**UITNODIGING, "jeugdige_uitgenodigd": False}))
+    case.complete("Task_OudersEnJeugdigeUitnodigen", UITNODIGING)
+    assert case.open_ids() == ["Task_JeugdigeAfspraken"]  # the netwerkpartner agrees when Sam joins
+    case.assert_replays()
+
+
+def test_where_the_region_allows_the_exception_a_reason_is_required_and_kept_in_the_history(service, clock):
+    service.ctx.parameters["jeugdige_niet_uitnodigen_toegestaan"] = True  # copied into the case at its start
+    case = start_through_p0(service, clock, P3)
+    until_invitation(case)
+    errors = refused(lambda: case.complete("Task_OudersEnJeugdigeUitnodigen",
+                                           {**UITNODIGING, "jeugdige_niet_uitnodigen": True}))
+    assert errors == {"reden_jeugdige_niet_uitgenodigd": ["Dit veld is verplicht."]}
+    assert "jeugdige_niet_uitnodigen" in refused(lambda: case.complete("Task_OudersEnJeugdigeUitnodigen", UITNODIGING))
+    case.complete("Task_OudersEnJeugdigeUitnodigen", {**UITNODIGING, "jeugdige_niet_uitnodigen": True,
+                                                      "reden_jeugdige_niet_uitgenodigd": "Sam is opgenomen."})
+    assert case.open_ids() == ["Task_ReactieOudersVragen"]
+    (event,) = [e for e in service.case_history(case.case_id) if e.task_bpmn_id == "Task_OudersEnJeugdigeUitnodigen"]
+    assert event.data["data"]["reden_jeugdige_niet_uitgenodigd"] == "Sam is opgenomen."
+    case.assert_replays()
+
+
+def test_with_the_exception_allowed_the_inbrenger_may_still_invite(service, clock):
+    service.ctx.parameters["jeugdige_niet_uitnodigen_toegestaan"] = True
+    case = start_through_p0(service, clock, P3)
+    organiseren(case, "2026-03-12T10:00", jeugdige="niet_uitgenodigd")
+    other = start_through_p0(service, clock, P3)
+    until_invitation(other)
+    other.complete("Task_OudersEnJeugdigeUitnodigen", {**UITNODIGING, "jeugdige_niet_uitnodigen": False})
+    assert other.open_ids() == ["Task_JeugdigeAfspraken"]
+
+
+# --- 2. the conversation date ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gesprek_datum, message", [
+    ("2026-03-02T08:30", "maandag 2 maart 2026 om 08:30) ligt in het verleden"),  # earlier today
+    ("2026-02-27T10:00", "ligt in het verleden"),
+    ("2026-03-07T10:00", "Zaterdag 7 maart 2026 is geen werkdag (weekend)"),
+    ("2026-04-06T10:00", "Maandag 6 april 2026 is geen werkdag (feestdag: Tweede Paasdag)"),
+    ("2026-04-27T10:00", "(feestdag: Koningsdag)"),
+])
+def test_a_conversation_date_that_makes_no_sense_is_refused_at_the_field(service, clock, gesprek_datum, message):
+    case = start_through_p0(service, clock, P3)
+    errors = refused(lambda: plan(case, gesprek_datum))
+    assert list(errors) == ["gesprek_datum"]
+    assert message in " ".join(errors["gesprek_datum"])
+    assert case.open_ids() == ["Task_MomentPlannen"]  # nothing saved
+
+
+def test_a_weekend_or_holiday_is_allowed_with_an_explicit_confirmation(service, clock):
+    case = start_through_p0(service, clock, P3)
+    errors = refused(lambda: plan(case, "2026-04-06T10:00", gesprek_datum_geen_werkdag_bevestigd=False))
+    assert "bevestig hieronder" in errors["gesprek_datum"][0]
+    plan(case, "2026-04-06T10:00", gesprek_datum_geen_werkdag_bevestigd=True)
+    assert case.open_ids() == ["Task_VeiligheidInschatten"]
+    case.assert_replays()
+
+
+def test_a_closing_day_of_the_region_is_no_working_day(service, clock):
+    service.ctx.parameters["extra_sluitingsdagen"] = ["2026-03-13"]
+    case = start_through_p0(service, clock, P3)
+    assert "sluitingsdag van de regio" in refused(lambda: plan(case, "2026-03-13T10:00"))["gesprek_datum"][0]
+
+
+def test_the_conversation_is_not_before_the_cab(service, clock):
+    """The CAB lies ahead in this case (cab_datum 6 March): a conversation on 4 March is refused."""
+    case = start_through_p0(service, clock, P3, cab_datum="2026-03-06")
+    errors = refused(lambda: plan(case, "2026-03-04T10:00"))
+    assert errors["gesprek_datum"] == ["Deze datum (woensdag 4 maart 2026) ligt vóór de consultatie- en "
+                                       "adviesbespreking (vrijdag 6 maart 2026). Kies die dag of een latere datum."]
+    plan(case, "2026-03-06T15:00")
+    assert case.open_ids() == ["Task_VeiligheidInschatten"]
+
+
+# --- 2. the start forms ------------------------------------------------------------------------------
+
+def test_a_birth_date_in_the_future_is_refused(service, clock):
+    errors = refused(lambda: service.start_case("p0_consultatie_advies", casus(jeugdigen=[
+        {"naam": "Sam", "geboortedatum": "2015-06-01"}, {"naam": "Lot", "geboortedatum": "2026-03-03"}]), "anna"))
+    assert errors == {"jeugdigen": {1: {"geboortedatum": [
+        "Deze datum (dinsdag 3 maart 2026) ligt ná vandaag. Kies die dag of een eerdere datum."]}}}
+    service.start_case("p0_consultatie_advies", casus(jeugdigen=[{"naam": "Lot", "geboortedatum": "2026-03-02"}]),
+                       "anna")  # born today
+
+
+def test_an_end_date_of_a_measure_needs_a_measure(service, clock):
+    errors = refused(lambda: service.start_case("p0_consultatie_advies",
+                                                casus(maatregel="geen", einde_maatregel="2026-09-01"), "anna"))
+    assert errors["einde_maatregel"] == ["Dit veld hoort niet bij uw antwoorden: het wordt alleen gevraagd als "
+                                         "'Lopende kinderbeschermingsmaatregel' een van 'ots', 'voogdij' is."]
+    case = service.start_case("p0_consultatie_advies", casus(maatregel="ots", einde_maatregel="2026-09-01"), "anna")
+    assert str(case.einde_maatregel) == "2026-09-01"
+
+
+def test_p5_does_not_start_for_an_ots_that_already_ended(service, clock):
+    data = {k: v for k, v in casus().items() if k not in ("cab_datum", "maatregel")}
+    errors = refused(lambda: service.start_case("p5_warme_overdracht", {**data, "einde_maatregel": "2026-03-01"}, "gina"))
+    assert errors == {"einde_maatregel": ["Deze datum (zondag 1 maart 2026) ligt vóór vandaag. "
+                                          "Kies die dag of een latere datum."]}
+    service.start_case("p5_warme_overdracht", {**data, "einde_maatregel": "2026-07-06"}, "gina")
