@@ -236,9 +236,17 @@ def unclaim(task_id, actor):
 @click.option("--as", "actor", envvar="VHT_USER", required=True)
 @with_appcontext
 def message(case_id, name, data, actor):
-    """Lever bericht NAME af bij casus CASE_ID (bijv. reactie_ouders_ontvangen)."""
-    _service().deliver_message(case_id, name, _json_arg(data, "--data"), actor)
-    click.echo(f"bericht '{name}' afgeleverd bij casus {case_id}")
+    """Lever bericht NAME af bij casus CASE_ID (bijv. reactie_ouders_ontvangen).
+
+    De reactie van ouders wordt altijd vastgelegd, ook na de verzenddag van de definitieve
+    Veiligheidskaart: dan wordt het een nieuwe versie van de kaart, die (als de definitieve kaart
+    al verstuurd is) opnieuw naar dezelfde ontvangers en de voorzitter gaat."""
+    delivered = _service().deliver_message(case_id, name, _json_arg(data, "--data"), actor)
+    click.echo(f"bericht '{name}' afgeleverd bij casus {case_id}"
+               + (" (na de verzenddag)" if delivered.na_verzenddag else "")
+               + (f"; Veiligheidskaart versie {delivered.vk_versie}" if delivered.vk_versie else "")
+               + ("; opnieuw verstuurd aan de ontvangers van de definitieve kaart en de voorzitter"
+                  if delivered.opnieuw_verstuurd else ""))
 
 
 @main.command("run-timers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import auth, cases, docs, errors, tasks
+from . import auth, cases, docs, errors, messages, tasks
 from .schemas import ErrorSchema
 
 DESCRIPTION = """De werkwijze van het VeiligheidsTeam voor programma's: dezelfde casussen, taken en
@@ -39,7 +39,7 @@ def register(app: Flask) -> None:
         "security": [{auth.SCHEME_NAME: []}],
     })
     api.spec.components.security_scheme(auth.SCHEME_NAME, auth.SECURITY_SCHEME)
-    for blp in (cases.blp, tasks.blp):
+    for blp in (cases.blp, messages.blp, tasks.blp):
         api.register_blueprint(blp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(errors.fallback)

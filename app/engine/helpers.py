@@ -31,7 +31,7 @@ from app.engine.werkdagen import MAX_WERKDAGEN, WerkdagKalender
 HELPER_NAMES = (
     "werkdagen_voor", "werkdagen_na", "weken_voor", "dagen_na", "einde_dag", "om", "minuten_voor",
     "leeftijd_op", "jongste_leeftijd_op", "oudste_leeftijd_op", "achttiende_verjaardag",
-    "vandaag", "nu", "instelling",
+    "vandaag", "nu", "instelling", "vk_zonder_email",
 )
 
 # Guards against absurd counts: each stays far beyond any real deadline.
@@ -107,12 +107,18 @@ def make_helpers(kalender: WerkdagKalender, context: Mapping[str, Any] | None = 
             raise ExpressieFout(f"onbekende instelling {naam!r}; bekend zijn: {bekend}")
         return instellingen[naam]
 
+    def vk_zonder_email(lijst):
+        # Reads the case data itself: a list that was never filled in simply adds nobody.
+        from app.engine.vk_ontvangers import vk_ontvangers, zonder_email
+
+        return zonder_email(vk_ontvangers(context, str(lijst)))
+
     return {
         "werkdagen_voor": werkdagen_voor, "werkdagen_na": werkdagen_na, "weken_voor": weken_voor,
         "dagen_na": dagen_na, "einde_dag": einde_dag, "om": om, "minuten_voor": minuten_voor,
         "leeftijd_op": leeftijd_op, "jongste_leeftijd_op": jongste_leeftijd_op,
         "oudste_leeftijd_op": oudste_leeftijd_op, "achttiende_verjaardag": achttiende_verjaardag,
-        "vandaag": vandaag, "nu": nu, "instelling": instelling,
+        "vandaag": vandaag, "nu": nu, "instelling": instelling, "vk_zonder_email": vk_zonder_email,
     }
 
 

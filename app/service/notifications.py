@@ -1,7 +1,8 @@
 """Which mails an act causes, and to whom. Written to the outbox in the act's own transaction.
 
 - a send task of a procedure (the Veiligheidskaart to the RvdK, the definitive card to the
-  participants, the card after the conversation, the card to the toegang, the RvdK informed);
+  participants, the card after the conversation, the card to the toegang, the RvdK informed, the
+  chair told that the parents did not react);
 - a soft deadline that passed (escalation): the owners of the case's open tasks and the inbrenger;
 - a task that lands in someone's own inbox: that person.
 """
@@ -13,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
+from app.engine.vk_ontvangers import email_of_none, vk_ontvangers, zonder_email
 from persistence.models import Case, HumanTask, OutboxAttachment, OutboxMessage, User
 
-from . import pdfs
+from . import pdfs, people
 
 ESCALATIONS = {
     "streeftermijn_overschreden": "het interventiegesprek is niet binnen de streeftermijn van twee weken gevoerd",
@@ -36,16 +38,30 @@ MESSAGES = {
     "vk_definitief_verzonden": "Definitieve Veiligheidskaart voor het gesprek (casus {ref})",
     "vk_na_gesprek_verzonden": "Veiligheidskaart na het gesprek (casus {ref})",
     "vk_naar_toegang": "Veiligheidskaart bij de overdracht aan de toegang (casus {ref})",
+    "reactie_ouders_niet_ontvangen": "Reactie van ouders op de Veiligheidskaart niet ontvangen (casus {ref})",
 }
+
+# A text of its own for the mails that are not just "here is the card".
+BODIES = {
+    "reactie_ouders_niet_ontvangen": (
+        "De ouders hebben vóór de verzenddag niet gereageerd op de Veiligheidskaart. In de Veiligheidskaart "
+        "staat nu \"reactie ouders niet ontvangen\" met de datum, en de inbrenger verstuurt vandaag de "
+        "definitieve kaart. U ontvangt dit bericht als voorzitter van het gesprek (of als inbrenger).\n\n"
+        "Komt de reactie later alsnog binnen, dan wordt die vastgelegd als nieuwe versie van de kaart en "
+        "opnieuw verstuurd aan dezelfde ontvangers en aan de voorzitter."),
+}
+
+# The cards that go to the parents and every participant, and the form list that adds people.
+CARD_LISTS = {
+    "vk_definitief_verzonden": "verzendlijst_definitieve_vk",
+    "vk_na_gesprek_verzonden": "verzendlijst_na_gesprek",
+}
+NOT_BY_MAIL = "niet per mail: via de inbrenger"
 
 
 def describe_escalation(item: dict) -> str:
     code = item.get("code") or item.get("name") or ""
     return ESCALATIONS.get(code, code.replace("_", " "))
-
-
-def _emails(items) -> list[str]:
-    return [item["email"].strip() for item in items or [] if isinstance(item, dict) and item.get("email")]
 
 
 def _user_emails(session: Session, usernames) -> list[str]:
@@ -55,20 +71,39 @@ def _user_emails(session: Session, usernames) -> list[str]:
     return [u.email for u in session.scalars(select(User).where(User.username.in_(names))) if u.email]
 
 
+def card_recipients(session: Session, case: Case, data: dict, lijst: str) -> tuple[list[str], list[str]]:
+    """(addresses, 'Naam (rol)' of those the inbrenger hands the card to) for a card that goes to
+    the parents and every participant (app/engine/vk_ontvangers.py); the inbrenger always gets it.
+    The parents come from the case when the step's data lacks them."""
+    entries = vk_ontvangers({"ouders": (case.gegevens or {}).get("ouders"), **data}, lijst)
+    accounts = {u.username: u.email for u in session.scalars(
+        select(User).where(User.username.in_({e["gebruiker"] for e in entries if e["gebruiker"]} or {""})))}
+    for entry in entries:  # a participant with an account: the address of the account
+        entry["email"] = entry["email"] or email_of_none(accounts.get(entry["gebruiker"]))
+        entry["gebruiker"] = None
+    return [e["email"] for e in entries if e["email"]] + _user_emails(session, [case.inbrenger]), zonder_email(entries)
+
+
+def chair_recipients(session: Session, case: Case, data: dict) -> list[str]:
+    """The chair of the conversation: the inbrenger when chairing, else the chosen user or the
+    chair's own address; the inbrenger (who arranged the chair) always, so nobody is missed."""
+    found = _user_emails(session, [case.inbrenger, data.get("voorzitter_gebruiker")])
+    if data.get("voorzitter_type") == "onafhankelijk":
+        found.append(email_of_none(data.get("voorzitter_contact")))
+    return [e for e in found if e]
+
+
 def _recipients_for_message(session: Session, case: Case, name: str, payload: dict) -> list[str]:
     settings = payload.get("instellingen") or {}
     inbrenger = _user_emails(session, [case.inbrenger])
     if name in ("vk_naar_rvdk", "rvdk_voornemen_afsluiten"):
         return [settings.get("rvdk_mailbox") or "regionaalveiligheidsteam-WBW@rvdk.nl"]
-    if name == "vk_definitief_verzonden":
-        return _emails(payload.get("verzendlijst_definitieve_vk")) + inbrenger
-    if name == "vk_na_gesprek_verzonden":
-        return _emails(payload.get("verzendlijst_na_gesprek")) + inbrenger
-    if name == "vk_naar_toegang":
-        toegang = [u for u in session.scalars(select(User).where(User.actief.is_(True)))
-                   if "toegang" in (u.rollen or []) and u.email]
-        local = [u.email for u in toegang if u.gemeente == case.gemeente]
-        return local or [u.email for u in toegang]
+    if name in CARD_LISTS:
+        return card_recipients(session, case, payload, CARD_LISTS[name])[0]
+    if name == "reactie_ouders_niet_ontvangen":
+        return chair_recipients(session, case, payload)
+    if name == "vk_naar_toegang":  # never to the toegang of another gemeente (people.py)
+        return people.toegang_emails(session, case, payload)
     return inbrenger
 
 
@@ -111,8 +146,16 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
         if item["kind"] == "message" and item["name"] in MESSAGES:
             subject = MESSAGES[item["name"]].format(ref=case.referentie)
             recipients = _recipients_for_message(session, case, item["name"], item.get("payload") or {})
-            body = (f"{subject}.\n\nDe Veiligheidskaart staat in de casus; wie geen account heeft, ontvangt haar "
-                    "via de inbrenger.")
+            if item["name"] == "vk_naar_toegang" and not recipients:
+                people.tell_beheerder_no_toegang(session, case, key, now, _footer(case, base_url))
+                continue
+            body = BODIES.get(item["name"]) or (
+                f"{subject}.\n\nDe Veiligheidskaart staat in de casus; wie geen account heeft, ontvangt haar "
+                "via de inbrenger.")
+            if item["name"] in CARD_LISTS:
+                _, by_hand = card_recipients(session, case, item.get("payload") or {}, CARD_LISTS[item["name"]])
+                if by_hand:
+                    body += f"\n\nGeen geldig e-mailadres ({NOT_BY_MAIL}): " + ", ".join(by_hand) + "."
             files = ATTACHMENTS[item["name"]](session, case, item.get("payload") or {}, now) \
                 if item["name"] in ATTACHMENTS else []
             if files is None:  # the document may not be shared (e.g. no consent): no mail

@@ -7,6 +7,14 @@ How the card changes (DOMAIN.md 2.2):
   which task, which sections changed. Versions are never updated, except their status when the
   card is sent.
 - The first version starts from the case's CAB advice (advies_tekst, afspraken of p0_cab_houden).
+- The parents' reaction is never lost (DOMAIN.md G4). It becomes a new version the moment it is
+  recorded, with its date of receipt, whether the procedure waits for it or not. When the
+  sending day comes without one, the send task `reactie_ouders_niet_ontvangen` writes "reactie
+  ouders niet ontvangen" with the date (a version by the system) and the chair is mailed. A
+  reaction that arrives after the sending day (even after the procedure ended) is recorded
+  outside the engine (`record_late_reaction`, event `message_received_late`); once the definitive
+  card went out, the new version goes to the same recipients and the chair (send log
+  `vk_reactie_ouders_na_verzenddag`).
 - A send task of a procedure mails the current version as PDF (notifications.ATTACHMENTS); the
   PDF as sent is stored in the send log (vk_verzending). It is made right after the act's commit
   (pdfs.py), so the log row has no PDF for that moment.
@@ -17,7 +25,7 @@ How the card changes (DOMAIN.md 2.2):
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +33,8 @@ from sqlalchemy.orm import Session
 from app.engine.clock import TZ
 from persistence.models import Case, Event, HumanTask, User, VkToestemming, VkVersie, VkVerzending
 
-from . import instances, notifications, pdfs
+from . import events, instances, messages, notifications, pdfs
+from .errors import NotFound
 from .events import SYSTEM
 
 # The sections, in the order of the card, with their titles.
@@ -40,11 +49,11 @@ SECTIONS = {
 }
 
 # {form key: (status of the card after it, {section: where the value comes from})}. A source is
-# a field of the completed form, or "cab:<field>" (the CAB advice of P0), or "bericht:<field>"
-# (the newest incoming message carrying that field, e.g. the parents' reaction).
+# a field of the completed form, or "cab:<field>" (the CAB advice of P0). The parents' reaction
+# is not here: it enters the card when it is recorded (REACTIE below).
 TASK_SECTIONS = {
     "sp_vk_verwerken_advies": ("advies_verwerkt", {"advies_tekst": "cab:advies_tekst", "afspraken": "cab:afspraken"}),
-    "sp_vk_voorbereiden_reactie_verwerken": ("reactie_ouders_verwerkt", {"reactie_ouders": "bericht:reactie_ouders"}),
+    # Only cases still running on a diagram version from before the automatic marking have this task.
     "sp_vk_voorbereiden_geen_reactie": ("reactie_ouders_verwerkt", {"reactie_ouders": "reactie_ouders"}),
     "sp_vk_na_gesprek_verwerken": ("gesprek_verwerkt", {"weergave_gesprek": "weergave_gesprek"}),
     "sp_vk_na_gesprek_uitkomst": ("uitkomst_verwerkt", {"uitkomst": "uitkomst"}),
@@ -65,10 +74,19 @@ SEND_STATUS = {
     "vk_naar_toegang": "gedeeld_met_toegang",
 }
 
+REACTIE = "reactie_ouders_ontvangen"  # the incoming message
+NIET_ONTVANGEN = "reactie_ouders_niet_ontvangen"  # the send task on the sending day without one
+LATE_EVENT = "message_received_late"  # a reaction recorded when no procedure waits for it
+LATE_SEND = "vk_reactie_ouders_na_verzenddag"  # its send-log reason
+ASKED_FORM = "sp_vk_voorbereiden_reactie_vragen"  # the task that asks the parents
+
 STATUS_LABELS = {
     "concept": "concept",
     "advies_verwerkt": "advies verwerkt",
     "naar_rvdk_gestuurd": "naar de RvdK gestuurd",
+    "reactie_ouders_ontvangen": "reactie ouders ontvangen",
+    "reactie_ouders_niet_ontvangen": "reactie ouders niet ontvangen",
+    "na_reactie_ouders_verzonden": "met de reactie van ouders opnieuw verzonden",
     "reactie_ouders_verwerkt": "reactie ouders verwerkt",
     "definitief_verzonden": "definitief verzonden",
     "gesprek_verwerkt": "gesprek verwerkt",
@@ -142,20 +160,50 @@ def _events(session: Session, case_id: int, type_: str) -> list[Event]:
                            .order_by(Event.seq.desc())).all()
 
 
-def _from_message(session: Session, case_id: int, field: str):
-    for event in _events(session, case_id, "message_delivered"):
-        data = event.data.get("data") or {}
-        if field in data:
-            return data[field]
-    return None
-
-
 def _source(session: Session, case_id: int, source: str, form: dict):
     if source.startswith("cab:"):
         return _cab_advice(session, case_id).get(source[4:])
-    if source.startswith("bericht:"):
-        return _from_message(session, case_id, source[8:])
     return form.get(source)
+
+
+def _day(value) -> str:
+    """dd-mm-jjjj of an ISO date or a moment (in Dutch time)."""
+    if isinstance(value, datetime):
+        return value.astimezone(TZ).strftime("%d-%m-%Y")
+    return date.fromisoformat(str(value)).strftime("%d-%m-%Y")
+
+
+def _added(previous: str | None, text: str) -> str:
+    """The section with `text` after what it held: an earlier reaction or marking stays."""
+    return f"{previous}\n\n{text}" if previous else text
+
+
+def _version_of(session: Session, case_id: int, seq: int) -> VkVersie | None:
+    return session.scalars(select(VkVersie).where(VkVersie.case_id == case_id, VkVersie.event_seq == seq)).first()
+
+
+def _record_reaction(session: Session, case_id: int, event) -> VkVersie | None:
+    """The parents' reaction in the card, with its date of receipt: a new version."""
+    if _version_of(session, case_id, event.seq):
+        return None
+    data = event.data.get("data") or {}
+    received = _day(data.get("ontvangen_op") or event.at)
+    previous = current(session, case_id)
+    text = _added(previous.secties.get("reactie_ouders") if previous else None,
+                  f"Ontvangen op {received}:\n{data.get('reactie_ouders') or ''}".rstrip())
+    return _save_version(session, case_id, {"reactie_ouders": text}, "reactie_ouders_ontvangen", event.actor,
+                         event.at, "Reactie van ouders ontvangen", None, event.seq)
+
+
+def _mark_not_received(session: Session, case_id: int, event) -> None:
+    """On the sending day without a reaction the system writes so in the card, with the date."""
+    if _version_of(session, case_id, event.seq):
+        return
+    previous = current(session, case_id)
+    text = _added(previous.secties.get("reactie_ouders") if previous else None,
+                  f"reactie ouders niet ontvangen ({_day(event.at)}, verzenddag van de definitieve Veiligheidskaart)")
+    _save_version(session, case_id, {"reactie_ouders": text}, "reactie_ouders_niet_ontvangen", SYSTEM, event.at,
+                  "Reactie ouders niet ontvangen", None, event.seq)
 
 
 def _save_version(session: Session, case_id: int, updates: dict, status: str, actor: str, at: datetime,
@@ -179,7 +227,10 @@ def _save_version(session: Session, case_id: int, updates: dict, status: str, ac
 
 
 def apply_event(session: Session, case_id: int, event) -> None:
-    """What a completed task changes in the card. Idempotent per event (seq)."""
+    """What a completed task or a recorded reaction changes in the card. Idempotent per event (seq)."""
+    if event.type in ("message_delivered", LATE_EVENT) and (event.data or {}).get("message") == REACTIE:
+        _record_reaction(session, case_id, event)
+        return
     if event.type != "task_completed" or not event.human_task_id:
         return
     # Most tasks do not touch the card: decide that first (the task is usually in the session already).
@@ -213,6 +264,66 @@ def apply_event(session: Session, case_id: int, event) -> None:
 
 def after_act(ctx, session: Session, instance, event, outgoing) -> None:
     apply_event(session, instance.case_id, event)
+    if any(item["kind"] == "message" and item["name"] == NIET_ONTVANGEN for item in outgoing):
+        _mark_not_received(session, instance.case_id, event)
+
+
+# --- a reaction after the sending day ---------------------------------------------------------
+
+def _asked(session: Session, case_id: int) -> bool:
+    return session.scalar(select(HumanTask.id).where(HumanTask.case_id == case_id, HumanTask.form_key == ASKED_FORM,
+                                                     HumanTask.state == "completed").limit(1)) is not None
+
+
+def _latest_fields(session: Session, case_id: int, names: tuple[str, ...]) -> dict:
+    """The newest value each of these fields got in a completed task of the case."""
+    found: dict = {}
+    for event in _events(session, case_id, "task_completed"):
+        data = event.data.get("data") or {}
+        found.update({k: data[k] for k in names if k in data and k not in found})
+    return found
+
+
+CHAIR_FIELDS = ("voorzitter_type", "voorzitter_naam", "voorzitter_contact", "voorzitter_gebruiker")
+
+
+def accepts_late_reaction(session: Session, case: Case) -> bool:
+    """A reaction is taken whenever the parents were asked for one, however late it comes."""
+    return _asked(session, case.id)
+
+
+def record_late_reaction(ctx, session: Session, case: Case, values: dict, actor: str) -> messages.Delivered:
+    """No procedure waits for the reaction any more (the sending day passed, or the procedure
+    ended): it is still recorded, as a new version; once the definitive card went out, that
+    version goes to the same recipients and the chair, logged in the send log."""
+    if not accepts_late_reaction(session, case):
+        raise NotFound(f"Casus {case.id} wacht niet op het bericht '{REACTIE}': de ouders is nog niet om een "
+                       "reactie gevraagd.")
+    now = ctx.now()
+    event = events.append(session, case_id=case.id, type=LATE_EVENT, actor=actor, at=now,
+                          data={"message": REACTIE, "data": values})
+    row = _record_reaction(session, case.id, event) or current(session, case.id)
+    definitive = session.scalars(select(VkVerzending).where(
+        VkVerzending.case_id == case.id, VkVerzending.reden == "vk_definitief_verzonden",
+        VkVerzending.status == "verzonden").order_by(VkVerzending.id.desc()).limit(1)).first()
+    if definitive is None:  # the definitive card is still to go out: it will carry the reaction
+        return messages.Delivered(case.id, REACTIE, None, True, row.versie if row else None, False)
+    chair = notifications.chair_recipients(session, case, _latest_fields(session, case.id, CHAIR_FIELDS))
+    recipients = sorted({*(definitive.aan or []), *chair})
+    subject = f"Bijgewerkte Veiligheidskaart: reactie van ouders ontvangen (casus {case.referentie})"
+    body = (f"De ouders hebben na de verzenddag gereageerd op de Veiligheidskaart (ontvangen op "
+            f"{_day(values.get('ontvangen_op') or now)}). Hun reactie staat in versie {row.versie} van de kaart, in "
+            "de bijlage. U ontvangt deze omdat u de definitieve Veiligheidskaart ontving, of als voorzitter.")
+    if definitive.toelichting:
+        body += f"\n\n{definitive.toelichting}."
+    files = _send_files(session, case, row, LATE_SEND, recipients, now, "na_reactie_ouders_verzonden",
+                        definitive.toelichting)
+    notifications.queue_mail(session, case, f"{case.id}:{event.seq}:reactie", LATE_SEND, recipients, subject,
+                             body + notifications._footer(case, ctx.base_url), now, files)
+    return messages.Delivered(case.id, REACTIE, None, True, row.versie, True)
+
+
+messages.LATE[REACTIE] = (accepts_late_reaction, record_late_reaction)
 
 
 def sync(session: Session, case_id: int) -> None:
@@ -281,17 +392,28 @@ def attachment_for(name: str):
                                              status="niet_gedeeld", toelichting=NOT_SHARED, op=now))
                     session.flush()
                 return None  # no mail at all
-        from app.documents import veiligheidskaart as document
-
-        # Only the HTML now; the PDF is made after the commit and lands in this log row and the mail.
-        html = document.render_html(document_context(session, case, row, now))
-        sent = VkVerzending(case_id=case.id, versie=row.versie, reden=name, aan=sorted(set(recipients)),
-                            status="verzonden", op=now, bestandsnaam=filename(case, row), pdf=None)
-        session.add(sent)
-        row.status = SEND_STATUS[name]
-        session.flush()
-        return [(filename(case, row), "application/pdf", pdfs.PdfLater(html, pdfs.VEILIGHEIDSKAART, sent.id))]
+        by_hand = None
+        if name in notifications.CARD_LISTS:
+            names = notifications.card_recipients(session, case, payload, notifications.CARD_LISTS[name])[1]
+            by_hand = f"{notifications.NOT_BY_MAIL}: " + ", ".join(names) if names else None
+        return _send_files(session, case, row, name, recipients, now, SEND_STATUS[name], by_hand)
     return attach
+
+
+def _send_files(session: Session, case: Case, row: VkVersie, reason: str, recipients, now: datetime, status: str,
+                note: str | None) -> list:
+    """The card as attachment, and its send-log row (who got it by mail; `note`: who did not)."""
+    from app.documents import veiligheidskaart as document
+
+    # Only the HTML now; the PDF is made after the commit and lands in this log row and the mail.
+    html = document.render_html(document_context(session, case, row, now))
+    sent = VkVerzending(case_id=case.id, versie=row.versie, reden=reason, aan=sorted(set(recipients)),
+                        status="verzonden", toelichting=note[:300] if note else None, op=now,
+                        bestandsnaam=filename(case, row), pdf=None)
+    session.add(sent)
+    row.status = status
+    session.flush()
+    return [(filename(case, row), "application/pdf", pdfs.PdfLater(html, pdfs.VEILIGHEIDSKAART, sent.id))]
 
 
 for _name_ in SEND_STATUS:

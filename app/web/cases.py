@@ -33,11 +33,8 @@ def case_page(case_id: int):
     username = current_user().username
     view = service().case_view(username, case_id)
     task_names = service().case_task_names(username, case_id)
-    waiting = []
-    for item in view.instances:
-        for name in item.instance.waiting_messages or []:
-            if item.instance.status == "running" and MESSAGE_FORM.format(name) in service().ctx.forms:
-                waiting.append((name, service().ctx.forms.get(MESSAGE_FORM.format(name)).title))
+    # Also the parents' reaction after the sending day: it is never refused for being late.
+    waiting = [(name, title) for name, title, _ in service().receivable_messages(username, case_id)]
     return render_template("case.html", nav="casussen", view=view, case=view.case, waiting=waiting,
                            history=history_lines(view.history, task_names))
 
@@ -95,20 +92,27 @@ def new_case():
 def message(case_id: int, name: str):
     username = current_user().username
     case = service().case_for(username, case_id)  # 404 when the case is not theirs
-    form_key = MESSAGE_FORM.format(name)
-    if form_key not in service().ctx.forms:
+    receivable = {n: late for n, _, late in service().receivable_messages(username, case_id)}
+    if name not in receivable:
         abort(404)
-    definition = service().ctx.forms.get(form_key)
+    definition = service().ctx.forms.get(MESSAGE_FORM.format(name))
+    page = dict(nav="casussen", case=case, name=name, definition=definition, late=receivable[name])
     if request.method == "GET":
-        if not any(name in (i.waiting_messages or []) and i.status == "running" for i in case.instances):
-            abort(404)
-        return render_template("message.html", nav="casussen", case=case, name=name, definition=definition,
-                               values={}, errors=None)
+        return render_template("message.html", **page, values={}, errors=None)
     data = form_to_data(definition, request.form)
     try:
-        service().deliver_message_for(username, case_id, name, data)
+        delivered = service().deliver_message_for(username, case_id, name, data)
     except InvalidInput as exc:
-        return render_template("message.html", nav="casussen", case=case, name=name, definition=definition,
-                               values=data, errors=exc.errors or {}, message=exc.message), 422
-    flash(f"Vastgelegd: {definition.title}.", "succes")
+        return render_template("message.html", **page, values=data, errors=exc.errors or {},
+                               message=exc.message), 422
+    flash(_delivered_text(definition.title, delivered), "succes")
     return redirect(url_for("cases.case_page", case_id=case_id))
+
+
+def _delivered_text(title: str, delivered) -> str:
+    text = f"Vastgelegd: {title}."
+    if delivered.vk_versie:
+        text += f" De Veiligheidskaart heeft nu versie {delivered.vk_versie}"
+        text += (", die opnieuw is verstuurd aan de ontvangers van de definitieve kaart en de voorzitter."
+                 if delivered.opnieuw_verstuurd else ".")
+    return text

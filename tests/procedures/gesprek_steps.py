@@ -117,24 +117,32 @@ def reactie_ontvangen(case: CaseDriver, deadline: datetime) -> None:
 
 
 def zonder_reactie(case: CaseDriver, verzenddag: datetime) -> None:
-    """No reaction: at 09:00 on the sending day (not at 08:59) the timer gives the task to
-    send the card without the reaction, due by the end of that day."""
+    """No reaction: at 09:00 on the sending day (not at 08:59) the product itself marks the card
+    "reactie ouders niet ontvangen" and tells the chair; the inbrenger sends the card that day."""
     case.move_clock(verzenddag.replace(hour=8, minute=59))
     assert case.open_ids() == []
+    before = case.sent_messages().count("reactie_ouders_niet_ontvangen")
     case.move_clock(verzenddag.replace(hour=9, minute=0) + NET_NA)
-    assert case.open_ids() == ["Task_GeenReactieVastleggen"]
-    einde = verzenddag.replace(hour=23, minute=59, second=59)
-    assert due(case, "Task_GeenReactieVastleggen") == einde
-    case.complete("Task_GeenReactieVastleggen", {"reactie_ouders": "Reactie van ouders niet ontvangen.",
-                                                 "voorzitter_geinformeerd": True})
+    assert case.sent_messages().count("reactie_ouders_niet_ontvangen") == before + 1
     assert case.open_ids() == ["Task_DefinitieveVkVersturen"]
-    assert due(case, "Task_DefinitieveVkVersturen") == einde
+    assert due(case, "Task_DefinitieveVkVersturen") == verzenddag.replace(hour=23, minute=59, second=59)
+
+
+def overhandigen(case: CaseDriver) -> None:
+    """The card reached someone without an e-mail address (in casus(): Mark de Vries) through the
+    inbrenger, who records how."""
+    assert case.open_ids() == ["Task_VkOverhandigen"]
+    assert case.task("Task_VkOverhandigen").assignee == "anna"
+    case.complete("Task_VkOverhandigen", {"vk_overhandigd": True,
+                                          "vk_overhandigd_hoe": "Mark de Vries: op papier bij het huisbezoek."})
 
 
 def vk_versturen(case: CaseDriver) -> None:
     before = case.sent_messages().count("vk_definitief_verzonden")
     case.complete("Task_DefinitieveVkVersturen", {"vk_versie": "2", "verzendlijst_definitieve_vk": VERZENDLIJST})
     assert case.sent_messages().count("vk_definitief_verzonden") == before + 1
+    if "Task_VkOverhandigen" in case.open_ids():
+        overhandigen(case)
     # Until half an hour before the conversation nothing is open.
     assert case.open_ids() == []
 
@@ -178,6 +186,8 @@ def vk_na_gesprek(case: CaseDriver, gesprek: datetime) -> None:
     case.complete("Task_UitkomstInvullen", {"uitkomst": "Ouders aanvaarden hulp.",
                                             "verzendlijst_na_gesprek": VERZENDLIJST})
     assert "vk_na_gesprek_verzonden" in case.sent_messages()
+    if "Task_VkOverhandigen" in case.open_ids():
+        overhandigen(case)
 
 
 def assert_p0_done(case: CaseDriver, outcome: str) -> None:

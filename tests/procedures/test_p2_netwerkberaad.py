@@ -33,6 +33,7 @@ VERWERKEN = {"weergave_gesprek": "Netwerkberaad gehouden; afspraken over opvang 
 UITKOMST = {
     "uitkomst": "Oma vangt Sam op; de ouders werken mee.",
     "verzendlijst_na_gesprek": [{"naam": "Petra de Vries", "rol": "ouder", "email": "petra@example.org"},
+                                {"naam": "Mark de Vries", "rol": "ouder", "email": "mark@example.org"},
                                 {"naam": "Karin", "rol": "netwerkpartner", "email": "karin@example.org"}],
 }
 

@@ -130,8 +130,8 @@ def test_opnieuw_plannen_dan_beschermingsonderzoek(service, clock):
     vk_na_gesprek(case, at(2026, 5, 8, 10, 0))
 
     assert_p0_done(case, "rvdk_beschermingsonderzoek")
-    assert case.sent_messages() == ["vk_naar_rvdk", "vk_definitief_verzonden", "vk_definitief_verzonden",
-                                    "vk_na_gesprek_verzonden"]
+    assert case.sent_messages() == ["vk_naar_rvdk", "reactie_ouders_niet_ontvangen", "vk_definitief_verzonden",
+                                    "vk_definitief_verzonden", "vk_na_gesprek_verzonden"]
     assert case.signals() == ["streeftermijn_overschreden", "vk_te_laat"]
     case.assert_replays()
 
@@ -182,6 +182,6 @@ def test_gesprek_niet_doorgegaan_terug_naar_vht(service, clock):
 
     assert_p0_done(case, "gesprek_niet_doorgegaan")
     assert not any(o.startswith("rvdk_") for o in case.outcomes())
-    assert case.sent_messages() == ["vk_naar_rvdk", "vk_definitief_verzonden"]
+    assert case.sent_messages() == ["vk_naar_rvdk", "reactie_ouders_niet_ontvangen", "vk_definitief_verzonden"]
     assert case.signals() == ["streeftermijn_overschreden"]
     case.assert_replays()

@@ -33,8 +33,9 @@ def test_the_tasks_that_update_the_card_make_versions(service, clock):
         (3, ["weergave_gesprek"], "anna"),
         (4, ["uitkomst"], "anna"),
     ]
-    assert versions[1].secties["reactie_ouders"] == "Wij herkennen ons niet in punt 2."
-    assert versions[1].taak == "Reactie ouders verwerken in de Veiligheidskaart"
+    # The reaction is in the card from the moment it is recorded, with its date of receipt.
+    assert versions[1].secties["reactie_ouders"] == "Ontvangen op 02-03-2026:\nWij herkennen ons niet in punt 2."
+    assert versions[1].taak == "Reactie van ouders ontvangen"
     assert versions[1].status == "definitief_verzonden"
     assert versions[3].secties["uitkomst"] == "Ouders aanvaarden hulp."
     assert versions[3].secties["advies_tekst"] == versions[0].secties["advies_tekst"]  # carried over
