@@ -13,7 +13,7 @@ from persistence.db import make_engine, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
-from . import web_sessions
+from . import regional_choices, web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from .context import Context, get_or_404, load_parameters
@@ -276,6 +276,15 @@ class Service:
 
     # --- for the pages (small reads and one act with its access check) ----------------------
 
+    def regional_choices(self) -> list:
+        """Every setting of parameters.json with its explanation and source (werkwijze or regio)."""
+        return regional_choices.choices(self.ctx.parameters, self.ctx.processes_dir)
+
+    def regional_choices_for_task(self, documentation: str | None, form_key: str | None) -> list[str]:
+        """The settings a task's behaviour depends on (the task page links to them)."""
+        definition = self.ctx.forms.get(form_key) if form_key and form_key in self.ctx.forms else None
+        return regional_choices.used_by(self.ctx.parameters, documentation, definition)
+
     def process_names(self) -> dict[str, str]:
         """{process_id: Dutch name} of the newest version of every deployed procedure."""
         with self.ctx.transaction() as session:
@@ -316,14 +325,6 @@ class Service:
             if case.inbrenger != user.username and session.get(CaseMember, (case_id, user.username)) is None:
                 raise PermissionDenied("Alleen de inbrenger of een betrokkene van de casus legt een bericht vast.")
             return messages.deliver_message(self.ctx, session, case_id, name, payload, user.username)
-
-    def receivable_messages(self, username: str, case_id: int) -> list[tuple[str, str, bool]]:
-        """(name, title, late?) of the messages the case takes now: those a procedure waits for,
-        and the parents' reaction however late (see messages.py)."""
-        with self.ctx.transaction() as session:
-            case = access.require_case(session, users.require_user(session, username), case_id)
-            return [(name, self.ctx.forms.get(messages.FORM.format(name)).title, late)
-                    for name, late in messages.receivable(self.ctx, session, case)]
 
     # --- the Veiligheidskaart (same access as the case page) -----------------------------------
 

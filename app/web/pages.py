@@ -1,7 +1,7 @@
-"""The front page (the werkbak, after logging in) and the health check."""
+"""The front page (the werkbak, after logging in), the regional choices and the health check."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, url_for
+from flask import current_app, jsonify, redirect, render_template, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from .auth import login_required
@@ -14,6 +14,14 @@ bp = page_blueprint("pages", __name__)
 @login_required
 def home():
     return redirect(url_for("inbox.inbox"))
+
+
+@bp.get("/regionale-keuzes")
+@login_required
+def regional_choices():
+    """Every logged-in user may read which rules the werkwijze fixes and which the region chose."""
+    keuzes = current_app.extensions["vht_service"].regional_choices()
+    return render_template("regionale_keuzes.html", nav="keuzes", keuzes=keuzes)
 
 
 @bp.get("/healthz")

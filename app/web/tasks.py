@@ -51,6 +51,7 @@ def _render(task, case, values, *, errors=None, status=200, message=None, draft=
         "task.html", nav="werkbak", task=task, case=case, definition=_definition(task), values=values or {},
         errors=errors, message=message, may_work=works, draft=draft, may_reassign=may_reassign,
         colleagues=colleagues, reassign_errors=reassign_errors or {}, reassign_values=reassign_values or {},
+        keuzes=service().regional_choices_for_task(task.documentation, task.form_key),
     ), status
 
 
