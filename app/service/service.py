@@ -326,6 +326,14 @@ class Service:
                 raise PermissionDenied("Alleen de inbrenger of een betrokkene van de casus legt een bericht vast.")
             return messages.deliver_message(self.ctx, session, case_id, name, payload, user.username)
 
+    def receivable_messages(self, username: str, case_id: int) -> list[tuple[str, str, bool]]:
+        """(name, title, late?) of the messages the case takes now: those a procedure waits for,
+        and the parents' reaction however late (see messages.py)."""
+        with self.ctx.transaction() as session:
+            case = access.require_case(session, users.require_user(session, username), case_id)
+            return [(name, self.ctx.forms.get(messages.FORM.format(name)).title, late)
+                    for name, late in messages.receivable(self.ctx, session, case)]
+
     # --- the Veiligheidskaart (same access as the case page) -----------------------------------
 
     def vk_overview(self, username: str, case_id: int) -> dict:
