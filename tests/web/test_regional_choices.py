@@ -14,7 +14,7 @@ CAB_GESPREK = {**CAB, "interventies": ["interventiegesprek"]}
 def test_every_setting_has_a_dutch_explanation_and_a_source():
     parameters = json.loads((PROCESSES / "parameters.json").read_text(encoding="utf-8"))
     uitleg = json.loads((PROCESSES / "parameters_uitleg.json").read_text(encoding="utf-8"))
-    assert set(uitleg) == set(parameters)
+    assert set(parameters) <= set(uitleg), "a setting without an explanation in parameters_uitleg.json"
     for naam, item in uitleg.items():
         assert item["bron"] in ("werkwijze", "regio"), naam
         assert item["uitleg"] and item["toelichting"], naam
