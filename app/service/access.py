@@ -1,18 +1,26 @@
 """Who may see what. The rules, in one place, as queries:
 
-- a professional sees a case when involved in it: its inbrenger, a member (added, assigned,
-  reassigned), or holding a role that has (had) a task in it, or having worked one of its tasks;
-- a professional sees the tasks for their roles that nobody has taken, and their own;
+- a professional sees a case when involved in it: its inbrenger, a member (chosen in a form,
+  assigned, reassigned), someone who has or had one of its tasks, or a candidate of one of its
+  tasks (a task offered to their role, within their scope);
+- scoped roles: a `toegang` user works for one gemeente and sees only that gemeente's cases in
+  which the toegang takes part; a `gi`, `zorgaanbieder` or `netwerkpartner` user works for one
+  organisation and sees the cases in which that organisation takes part for that role
+  (`casus_organisatie`: someone of it started the case, was chosen, or took a task). A task
+  offered to an organisation role in a case without such an organisation yet is offered to the
+  role in the whole region (someone has to pick it up); the first who takes it binds the case to
+  their organisation. The VeiligheidsTeam, the RvdK and the voorzitters are regional;
+- a professional sees the tasks for their roles (within scope) that nobody has taken, and their own;
 - auditors read every case and change nothing; process owners and administrators see no cases
   unless they are involved like anyone else.
 A case someone may not see does not exist for them (NotFound, not a hint that it is there).
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, false, or_, select
+from sqlalchemy.orm import Session, object_session
 
-from persistence.models import Case, CaseMember, HumanTask, User
+from persistence.models import Case, CaseMember, CaseOrganisation, HumanTask, User
 
 from .errors import NotFound, PermissionDenied
 
@@ -20,6 +28,9 @@ AUDITOR = "auditor"
 PROCESS_OWNER = "procesbeheerder"
 ADMIN = "beheerder"
 NON_CASE_ROLES = {AUDITOR, PROCESS_OWNER, ADMIN}
+# Roles whose users work for one gemeente, and those whose users work for one organisation.
+GEMEENTE_ROLES = ("toegang",)
+ORGANISATIE_ROLES = ("gi", "zorgaanbieder", "netwerkpartner")
 
 
 def is_auditor(user: User) -> bool:
@@ -30,21 +41,48 @@ def case_roles(user: User) -> list[str]:
     return [r for r in (user.rollen or []) if r not in NON_CASE_ROLES]
 
 
+def _organisation_of_case(role: str, organisatie: str | None = None):
+    """EXISTS: the case of the HumanTask / Case in the outer query has (this) organisation for role."""
+    clause = exists().where(CaseOrganisation.case_id == Case.id, CaseOrganisation.rol == role)
+    return clause.where(CaseOrganisation.organisatie == organisatie) if organisatie else clause
+
+
+def _offered_clause(user: User):
+    """A WHERE clause on HumanTask (joined to nothing): offered to one of the user's roles, nobody
+    took it, and the case is within the user's scope for that role."""
+    parts = []
+    for role in case_roles(user):
+        if role in GEMEENTE_ROLES:
+            if user.gemeente:
+                parts.append((HumanTask.role == role) & exists().where(
+                    Case.id == HumanTask.case_id, Case.gemeente == user.gemeente))
+        elif role in ORGANISATIE_ROLES:
+            in_case = exists().where(CaseOrganisation.case_id == HumanTask.case_id, CaseOrganisation.rol == role)
+            mine = in_case.where(CaseOrganisation.organisatie == user.organisatie) if user.organisatie else false()
+            parts.append((HumanTask.role == role) & or_(mine, ~in_case))
+        else:
+            parts.append(HumanTask.role == role)
+    return (HumanTask.assignee.is_(None) & or_(*parts)) if parts else false()
+
+
 def visible_case_clause(user: User):
     """A WHERE clause on Case for the cases `user` may see."""
     if is_auditor(user):
         return Case.id.is_not(None)
-    roles = case_roles(user)
     task_involvement = exists().where(
         HumanTask.case_id == Case.id,
-        or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username,
-            # A role is involved through a task offered to it (nobody took it yet); a task the
-            # diagram gave to one person (e.g. the inbrenger's own) involves that person only,
-            # else every inbrenger of every gemeente would see every case.
-            (HumanTask.assignee.is_(None) & HumanTask.role.in_(roles)) if roles else False),
+        or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username, _offered_clause(user)),
     )
     member = exists().where(CaseMember.case_id == Case.id, CaseMember.username == user.username)
-    return or_(Case.inbrenger == user.username, member, task_involvement)
+    scoped = []
+    for role in case_roles(user):
+        if role in GEMEENTE_ROLES and user.gemeente:
+            # The gemeente's toegang takes part in the case: a task of it, now or before.
+            scoped.append((Case.gemeente == user.gemeente)
+                          & exists().where(HumanTask.case_id == Case.id, HumanTask.role == role))
+        elif role in ORGANISATIE_ROLES and user.organisatie:
+            scoped.append(_organisation_of_case(role, user.organisatie))
+    return or_(Case.inbrenger == user.username, member, task_involvement, *scoped)
 
 
 def require_case(session: Session, user: User, case_id: int) -> Case:
@@ -55,16 +93,11 @@ def require_case(session: Session, user: User, case_id: int) -> Case:
 
 
 def visible_task_clause(user: User):
-    """Open tasks for the user's roles that nobody took, and everything assigned to or done by them;
-    for an auditor every task."""
+    """Open tasks for the user's roles (within scope) that nobody took, and everything assigned to
+    or done by them; for an auditor every task."""
     if is_auditor(user):
         return HumanTask.id.is_not(None)
-    roles = case_roles(user)
-    return or_(
-        HumanTask.assignee == user.username,
-        HumanTask.completed_by == user.username,
-        (HumanTask.assignee.is_(None) & HumanTask.role.in_(roles)) if roles else False,
-    )
+    return or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username, _offered_clause(user))
 
 
 def require_task(session: Session, user: User, task_id: int) -> HumanTask:
@@ -72,6 +105,28 @@ def require_task(session: Session, user: User, task_id: int) -> HumanTask:
     if task is None:
         raise NotFound(f"Taak {task_id} bestaat niet of is niet voor u.")
     return task
+
+
+def in_scope(session: Session, user: User, case: Case, role: str) -> bool:
+    """May `user` work for `role` in `case` (the gemeente or organisation fits, or it is regional)?"""
+    if role not in (user.rollen or []):
+        return False
+    if role in GEMEENTE_ROLES:
+        return bool(user.gemeente) and user.gemeente == case.gemeente
+    if role in ORGANISATIE_ROLES:
+        organisations = set(session.scalars(select(CaseOrganisation.organisatie).where(
+            CaseOrganisation.case_id == case.id, CaseOrganisation.rol == role)))
+        return not organisations or user.organisatie in organisations
+    return True
+
+
+def check_offered(user: User, task: HumanTask) -> None:
+    """PermissionDenied unless a task nobody took is offered to this user (role and scope)."""
+    session = object_session(task)
+    if task.role not in (user.rollen or []):
+        raise PermissionDenied(f"Deze taak is voor de rol '{task.role}'; {user.username} heeft die rol niet.")
+    if session is not None and not in_scope(session, user, task.case, task.role):
+        raise PermissionDenied(f"Deze taak is voor de rol '{task.role}' van een andere gemeente of organisatie.")
 
 
 def require_may_act(user: User) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from persistence.models import Case, HumanTask, User
 
 from . import web_sessions
-from .access import ADMIN, AUDITOR, PROCESS_OWNER
+from .access import ADMIN, AUDITOR, PROCESS_OWNER, check_offered
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .events import SYSTEM
 
@@ -32,8 +32,8 @@ def require_user(session: Session, username: str) -> User:
 def check_may_work(user: User, task: HumanTask) -> None:
     if task.assignee and task.assignee != user.username:
         raise PermissionDenied(f"Deze taak is toegewezen aan {task.assignee}.")
-    if not task.assignee and task.role not in (user.rollen or []):
-        raise PermissionDenied(f"Deze taak is voor de rol '{task.role}'; {user.username} heeft die rol niet.")
+    if not task.assignee:
+        check_offered(user, task)  # the role, and the task's case within the user's gemeente/organisation
 
 
 def upsert(session: Session, now: datetime, username: str, naam: str, rollen: list[str], **fields) -> User:
