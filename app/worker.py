@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 
+from app.engine.clock import TZ
 from app.mail import SmtpSender, SmtpSettings
 
 log = logging.getLogger("vht.worker")
@@ -17,9 +18,22 @@ log = logging.getLogger("vht.worker")
 
 def run_once(service, sender) -> tuple[int, object]:
     now = service.ctx.clock.now()
+    _daily_checks(service, now)
     fired = [r for r in service.fire_due_timers(now) if not r.error]
     mails = service.deliver_outbox(sender, now)
     return len(fired), mails
+
+
+def _daily_checks(service, now) -> None:
+    """Once a day per worker (the first round of a new day): start the 18-/18+ besprekingen that are
+    due. Safe to repeat and to run in several workers: each jeugdige is started once."""
+    today = now.astimezone(TZ).date()
+    if getattr(service, "_achttien_checked_on", None) == today:
+        return
+    started = service.start_achttien_due()
+    service._achttien_checked_on = today
+    if started:
+        log.info("18-/18+: %d bespreking(en) gestart", len(started))
 
 
 def run_forever(service, sender=None, interval: float = 15.0, stop: threading.Event | None = None) -> None:

@@ -204,6 +204,30 @@ class CaseMember(Base):
     added_at: Mapped[datetime]
 
 
+class CaseOrganisation(Base):
+    """An organisation that takes part in a case for a role (gi, zorgaanbieder, netwerkpartner):
+    its users with that role see the case (app/service/access.py). Written when someone of it
+    starts the case, is chosen in a form, or takes or completes a task of the role."""
+
+    __tablename__ = "casus_organisatie"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), primary_key=True)
+    rol: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organisatie: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class AchttienStart(Base):
+    """The 18-/18+ bespreking the worker started for one jeugdige of a case: at most one per
+    jeugdige (the primary key), however many workers check at once."""
+
+    __tablename__ = "achttien_start"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), primary_key=True)
+    jeugdige: Mapped[str] = mapped_column(String(300), primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    gestart_op: Mapped[datetime]
+
+
 class TaskDraft(Base):
     """A form half filled in: the user's own, not yet case data."""
 

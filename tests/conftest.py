@@ -29,9 +29,11 @@ TEST_USERS = [
     ("victor", "Victor Voorzitter", ["voorzitter"], None),
     ("rik", "Rik RvdK", ["rvdk"], None),
     ("gina", "Gina GI", ["gi", "inbrenger"], None),
-    ("tom", "Tom Toegang", ["toegang"], None),
+    ("tom", "Tom Toegang", ["toegang"], "roosendaal"),
     ("zoe", "Zoe Zorgaanbieder", ["zorgaanbieder"], None),
 ]
+# The organisation of each user whose role is scoped to one (gi, zorgaanbieder, netwerkpartner).
+TEST_ORGANISATIES = {"gina": "Jeugdbescherming Brabant", "nina": "GGZ West-Brabant", "zoe": "Buurtteam"}
 
 
 def _prepare(url: str, clock) -> None:
@@ -39,7 +41,8 @@ def _prepare(url: str, clock) -> None:
     service.init_db()
     service.deploy()
     for username, naam, rollen, gemeente in TEST_USERS:
-        service.upsert_user(username, naam, rollen, gemeente=gemeente, email=f"{username}@example.org")
+        service.upsert_user(username, naam, rollen, gemeente=gemeente, email=f"{username}@example.org",
+                            organisatie=TEST_ORGANISATIES.get(username))
     service.engine.dispose()
 
 

@@ -70,7 +70,7 @@ class Processes(MethodView):
     @blp.errors()
     @blp.doc(summary="Procedures die u mag starten, met hun startformulier als JSON Schema")
     def get(self):
-        forms = service().ctx.forms
+        username = current_username()
         return [{"process_id": v.process_id, "version": v.version, "name": v.name, "start_form": v.start_form,
-                 "form": to_json_schema(forms.get(v.start_form))}
-                for v in service().startable_processes(current_username())]
+                 "form": to_json_schema(service().start_form(v.start_form, username))}
+                for v in service().startable_processes(username)]

@@ -66,7 +66,8 @@ class Task(MethodView):
     @blp.doc(summary="Eén taak met haar formulier (JSON Schema) en uw concept")
     def get(self, task_id):
         task, case, draft = service().task_for(current_username(), task_id)
-        form = to_json_schema(service().ctx.forms.get(task.form_key)) if task.form_key else None
+        definition = service().task_form(task)  # with the people the pickers may choose in this case
+        form = to_json_schema(definition) if definition else None
         return {"task": task, "documentation": task.documentation, "case": case, "form": form, "draft": draft}
 
 

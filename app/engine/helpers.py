@@ -31,7 +31,7 @@ from app.engine.werkdagen import MAX_WERKDAGEN, WerkdagKalender
 HELPER_NAMES = (
     "werkdagen_voor", "werkdagen_na", "weken_voor", "dagen_na", "einde_dag", "om", "minuten_voor",
     "leeftijd_op", "jongste_leeftijd_op", "oudste_leeftijd_op", "achttiende_verjaardag",
-    "vandaag", "nu", "instelling", "vk_zonder_email",
+    "vandaag", "nu", "instelling", "vk_zonder_email", "gekozen",
 )
 
 # Guards against absurd counts: each stays far beyond any real deadline.
@@ -113,7 +113,19 @@ def make_helpers(kalender: WerkdagKalender, context: Mapping[str, Any] | None = 
 
         return zonder_email(vk_ontvangers(context, str(lijst)))
 
+    def gekozen(naam):
+        # The person chosen in a people picker (a `..._gebruiker` variable; the first of a
+        # `..._gebruikers` list), or None when nobody was chosen: the step is then offered to the role.
+        naam = str(naam)
+        if not (naam.endswith("_gebruiker") or naam.endswith("_gebruikers")):
+            raise ExpressieFout(f"gekozen() leest een ..._gebruiker(s)-gegeven, niet {naam!r}")
+        value = context.get(naam)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return value if isinstance(value, str) and value else None
+
     return {
+        "gekozen": gekozen,
         "werkdagen_voor": werkdagen_voor, "werkdagen_na": werkdagen_na, "weken_voor": weken_voor,
         "dagen_na": dagen_na, "einde_dag": einde_dag, "om": om, "minuten_voor": minuten_voor,
         "leeftijd_op": leeftijd_op, "jongste_leeftijd_op": jongste_leeftijd_op,

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import case_rules
+from . import case_rules, people
 
-FIELD_TYPES = {"text", "long_text", "date", "datetime", "number", "yes_no", "choice", "multiple_choice", "list"}
+FIELD_TYPES = {"text", "long_text", "date", "datetime", "number", "yes_no", "choice", "multiple_choice", "list",
+               people.USER}
 # What a one-line text must look like: a mail address, or a phone number or mail address.
 TEXT_FORMATS = {"email", "telefoon_of_email"}
 
@@ -35,6 +36,10 @@ class FormField:
     not_after: tuple = ()
     working_day: dict | None = None
     requires_setting: str | None = None
+    # A people picker (people.py): the role of the users to choose from, where from, one or more.
+    role: str | None = None
+    scope: str | None = None
+    multiple: bool = False
 
     @property
     def option_values(self) -> list[str]:
@@ -70,13 +75,14 @@ def _field(raw: Any, where: str) -> FormField:
     if kind == "list" and not items:
         raise FormDefinitionError(f"{where}: lijst zonder item_fields")
     known = {"name", "type", "label", "help", "required", "options", "item_fields", "show_if",
-             "min", "max", "min_items", "max_items", "format", *case_rules.RULE_KEYS}
+             "min", "max", "min_items", "max_items", "format", *case_rules.RULE_KEYS, *people.PEOPLE_KEYS}
     unknown = set(raw) - known
     if unknown:
         raise FormDefinitionError(f"{where}: onbekende eigenschap(pen) {', '.join(sorted(unknown))}")
     if "format" in raw and (kind != "text" or raw["format"] not in TEXT_FORMATS):
         raise FormDefinitionError(f"{where}: format kan alleen bij type text, een van {', '.join(sorted(TEXT_FORMATS))}")
     rules = case_rules.parse_rules(raw, kind, where)
+    rules.update(people.parse(raw, kind, where))
     return FormField(
         name=name,
         type=kind,

@@ -31,9 +31,13 @@ def _field_schema(spec: FormField) -> dict:
     elif spec.type == "multiple_choice":
         base.update(type="array", uniqueItems=True, items={"type": "string", "enum": spec.option_values},
                     **{"x-labels": {value: label for value, label in spec.options}})
+    elif spec.type == "user":  # a people picker; its choices are filled in for the case (people.py)
+        person = {"type": "string", "enum": spec.option_values, "x-rol": spec.role}
+        base.update(**(dict(type="array", uniqueItems=True, items=person) if spec.multiple else person),
+                    **{"x-labels": {value: label for value, label in spec.options}})
     elif spec.type == "list":
         base.update(type="array", items=_object_schema(spec.item_fields))
-    if spec.type in ("multiple_choice", "list"):
+    if spec.type in ("multiple_choice", "list") or (spec.type == "user" and spec.multiple):
         if spec.min_items is not None:
             base["minItems"] = spec.min_items
         base["maxItems"] = spec.max_items if spec.max_items is not None else 200

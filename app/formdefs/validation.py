@@ -15,7 +15,7 @@ from app import inputs
 from app.engine.clock import TZ
 from app.mail import InvalidAddress, check_address
 
-from . import case_rules
+from . import case_rules, people
 from .definition import FormDefinition, FormField
 
 MESSAGES = {
@@ -144,6 +144,11 @@ def _field(spec: FormField) -> fields.Field:
         return fields.List(
             inner, validate=_count(spec), **{**common, "error_messages": {**MESSAGES, "invalid": "Verwacht een lijst."}}
         )
+    if spec.type == people.USER:  # which users may be chosen is checked with the case (people.check)
+        if not spec.multiple:
+            return fields.String(**{**common, "error_messages": {**MESSAGES, "invalid": "Kies een persoon."}})
+        return fields.List(fields.String(error_messages={"invalid": "Kies een persoon."}), validate=_count(spec),
+                           **{**common, "error_messages": {**MESSAGES, "invalid": "Verwacht een lijst."}})
     if spec.type == "list":
         return fields.List(
             fields.Nested(_schema_class(spec.item_fields), unknown=RAISE),
@@ -269,6 +274,7 @@ def validate(definition: FormDefinition, data, context: case_rules.FormContext |
                                    dict(context.settings) if context is not None else None)
     if context is not None:
         case_rules.check(definition.fields, loaded, context, errors)
+    people.check(definition.fields, loaded, context.people if context is not None else None, errors)
     if errors:
         raise FormValidationError(errors)
     return loaded

@@ -10,7 +10,7 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, ProcessInstance
 
-from . import form_context
+from . import form_context, people
 from .context import Context
 from .errors import InvalidInput, NotFound, PermissionDenied, ProcessFailed
 from .instances import record_act, version_for_start
@@ -41,10 +41,12 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     if not set(starters) & set(user.rollen or []):
         raise PermissionDenied(f"Procedure '{process_id}' wordt gestart door de rol {' of '.join(starters)}.")
     try:
-        values = ctx.forms.validate(version.start_form, data, form_context.for_start(ctx))
+        offer = people.lookup(session, data.get("gemeente") if isinstance(data, dict) else None, starter=user)
+        values = ctx.forms.validate(version.start_form, data, form_context.for_start(ctx, offer))
     except FormValidationError as exc:
         raise InvalidInput("De casusgegevens zijn niet volledig of niet juist.", exc.errors) from exc
-    values = {**START_DEFAULTS.get(process_id, {}), **values}
+    values = people.start_defaults(ctx.forms.get(version.start_form),
+                                   {**START_DEFAULTS.get(process_id, {}), **values}, user)
     now = ctx.now()
     case = Case(
         referentie=f"tmp-{uuid.uuid4().hex}", gemeente=values.get("gemeente"), inbrenger=user.username,
@@ -55,6 +57,9 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     session.add(case)
     session.flush()
     case.referentie = f"VHT-{now.year}-{case.id:05d}"
+    for role in set(starters) & set(user.rollen or []):  # the GI that starts P5: its organisation takes part
+        people.note_organisation(session, case.id, user, role)
+    people.record_choices(ctx, session, case, ctx.forms.get(version.start_form), values, user.username)
     instance = start_instance(ctx, session, case, version, values, actor)
     return case, instance
 

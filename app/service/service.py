@@ -12,7 +12,7 @@ from app.formdefs import FormRegistry
 from persistence.db import make_engine, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
-from . import access, accounts, case_view, cases, deploy, inbox, messages, outbox, replay, tasks, timers, users
+from . import access, accounts, achttien, case_view, cases, deploy, inbox, messages, outbox, people, replay, tasks, timers, users
 from . import regional_choices, web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
@@ -98,6 +98,10 @@ class Service:
         with self.ctx.transaction() as session:
             return messages.deliver_message(self.ctx, session, case_id, name, payload, actor)
 
+    def start_achttien_due(self) -> list[achttien.Started]:
+        """Start the 18-/18+ bespreking for every jeugdige that is due (the worker, once a day)."""
+        return achttien.start_due(self.ctx)
+
     def fire_due_timers(self, now: datetime | None = None) -> list[timers.TimerResult]:
         return timers.fire_due_timers(self.ctx, now)
 
@@ -172,10 +176,14 @@ class Service:
         with self.ctx.transaction() as session:
             return users.require_user(session, username)
 
-    def colleagues_with_role(self, role: str) -> list[User]:
+    def colleagues_with_role(self, role: str, case_id: int | None = None) -> list[User]:
+        """Active users with the role; with a case only those who may work for it there (gemeente,
+        organisation: access.in_scope), so a task is never handed to another gemeente."""
         with self.ctx.transaction() as session:
             rows = session.scalars(select(User).where(User.actief.is_(True)).order_by(User.naam)).all()
-            return [u for u in rows if role in (u.rollen or [])]
+            case = session.get(Case, case_id) if case_id is not None else None
+            return [u for u in rows if role in (u.rollen or [])
+                    and (case is None or access.in_scope(session, u, case, role))]
 
     # --- what one person may see ----------------------------------------------------------
 
@@ -215,6 +223,24 @@ class Service:
         with self.ctx.transaction() as session:
             task = access.require_task(session, users.require_user(session, username), task_id)
             return task, task.case, tasks.draft_for(session, task_id, username)
+
+    def task_form(self, task: HumanTask):
+        """The task's form with the people pickers' choices for its case filled in (None: no form)."""
+        if not task.form_key:
+            return None
+        definition = self.ctx.forms.get(task.form_key)
+        if not people.fields.has_people(definition):
+            return definition
+        with self.ctx.transaction() as session:
+            return people.resolve(definition, people.for_case(session, session.get(Case, task.case_id)))
+
+    def start_form(self, form_key: str, username: str):
+        """A start form with its people pickers' choices for this user filled in."""
+        definition = self.ctx.forms.get(form_key)
+        if not people.fields.has_people(definition):
+            return definition
+        with self.ctx.transaction() as session:
+            return people.resolve(definition, people.lookup(session, None, starter=users.require_user(session, username)))
 
     def next_task_for(self, case_id: int, username: str) -> HumanTask | None:
         with self.ctx.transaction() as session:

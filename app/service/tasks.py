@@ -11,7 +11,8 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
-from . import events, form_context
+from . import events, form_context, people
+from .access import check_offered, in_scope
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailed
 from .instances import load_run, record_act
@@ -86,7 +87,9 @@ def claim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTask
         raise _taken(session, task)
     if task.role not in (user.rollen or []):
         raise PermissionDenied(f"Taak {task_id} is voor de rol '{task.role}'.")
+    check_offered(user, task)
     _set_assignee(session, task, user.username)
+    people.note_organisation(session, task.case_id, user, task.role)
     events.append(session, case_id=task.case_id, instance_id=task.instance_id, type="task_claimed",
                   task_bpmn_id=task.bpmn_id, human_task_id=task.id, actor=actor, at=ctx.now())
     return task
@@ -125,7 +128,8 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     instance = task.instance
     run = load_run(ctx, instance)
     try:  # with the case data the task sees: dates before the CAB, in the past, on a holiday
-        values = ctx.forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id)))
+        values = ctx.forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id),
+                                                                       people.for_case(session, task.case)))
     except FormValidationError as exc:
         raise InvalidInput(f"Het formulier '{task.name}' is niet goed ingevuld.", exc.errors) from exc
     try:
@@ -136,6 +140,8 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     task.completed_at = ctx.now()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
+    people.note_organisation(session, task.case_id, user, task.role)
+    people.record_choices(ctx, session, task.case, ctx.forms.get(task.form_key), values, user.username)
     if has_draft:
         session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
     record_act(ctx, session, instance, run, log, type="task_completed", actor=user.username,
@@ -185,8 +191,12 @@ def reassign(ctx: Context, session: Session, task_id: int, to: str, reason: str,
     if task.role not in (target.rollen or []):
         raise InvalidInput("Deze collega kan deze taak niet doen.",
                            {"naar": [f"{target.naam} heeft de rol '{task.role}' niet."]})
+    if not in_scope(session, target, case, task.role):
+        raise InvalidInput("Deze collega kan deze taak niet doen.",
+                           {"naar": [f"{target.naam} werkt voor een andere gemeente of organisatie dan deze casus."]})
     previous = task.assignee
     _set_assignee(session, task, target.username)
+    people.note_organisation(session, task.case_id, target, task.role)
     if session.get(CaseMember, (task.case_id, target.username)) is None:
         session.add(CaseMember(case_id=task.case_id, username=target.username, reden=f"taak '{task.name}'",
                                added_by=user.username, added_at=ctx.now()))

@@ -52,7 +52,7 @@ def case_diagrams(case_id: int):
 
 def _start_form(version):
     try:
-        return service().ctx.forms.get(version.start_form)
+        return service().start_form(version.start_form, current_user().username)
     except FormDefinitionError:
         abort(500)
 

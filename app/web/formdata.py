@@ -30,7 +30,7 @@ def _yes_no(value: str):
 
 
 def _scalar(spec: FormField, form, key: str):
-    if spec.type == "multiple_choice":
+    if spec.type == "multiple_choice" or (spec.type == "user" and spec.multiple):
         return [v for v in form.getlist(key) if v.strip()]
     value = form.get(key, "")
     if not value.strip():  # only spaces is not filled in

@@ -33,7 +33,7 @@ def may_work(user, task) -> bool:
 
 def _definition(task):
     try:
-        return service().ctx.forms.get(task.form_key) if task.form_key else None
+        return service().task_form(task)  # people pickers list the users who may be chosen in this case
     except FormDefinitionError:
         return None
 
@@ -45,7 +45,7 @@ def _render(task, case, values, *, errors=None, status=200, message=None, draft=
     may_reassign = task.state == "open" and bool(case_roles(user)) and (works or case.inbrenger == user.username)
     colleagues = []
     if may_reassign and task.role:
-        colleagues = [c for c in service().colleagues_with_role(task.role)
+        colleagues = [c for c in service().colleagues_with_role(task.role, task.case_id)
                       if c.username not in (user.username, task.assignee)]
     return render_template(
         "task.html", nav="werkbak", task=task, case=case, definition=_definition(task), values=values or {},
