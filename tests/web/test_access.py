@@ -95,11 +95,27 @@ def world(sqlite_template, tmp_path_factory):
     shutil.copy(sqlite_template, path)
     clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
     service = Service(f"sqlite:///{path}", PROCESSES, FORMS, clock=clock)
+    for username, naam, rollen, gemeente, organisatie in SECOND_SCOPE:
+        service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
+                            email=f"{username}@example.org")
     web = build_web(service, clock)
     cases, tasks = _build(web, clock)
     yield web, cases, tasks
     service.engine.dispose()
 
+
+# A colleague with the same role in a second gemeente or organisation, for every role that is
+# scoped (toegang: gemeente; gi, netwerkpartner, zorgaanbieder: organisation) and for the regional
+# ones (who see a case through a task offered to their role, wherever it is).
+SECOND_SCOPE = [
+    ("teun", "Teun Toegang", ["toegang"], "moerdijk", None),
+    ("gijs", "Gijs GI", ["gi"], None, "William Schrikker Jeugdbescherming"),
+    ("noor", "Noor Netwerkpartner", ["netwerkpartner"], None, "Veilig Thuis"),
+    ("zeno", "Zeno Zorgaanbieder", ["zorgaanbieder"], None, "Zorgboog"),
+    ("vita", "Vita VHT", ["veiligheidsteam"], "moerdijk", None),
+    ("rob", "Rob RvdK", ["rvdk"], "moerdijk", None),
+    ("valt", "Valt Voorzitter", ["voorzitter"], "moerdijk", None),
+]
 
 # user: (own case, own task, other case, other task, may start a case). None: involved in nothing.
 MATRIX = {
@@ -110,7 +126,14 @@ MATRIX = {
     "victor": ("A", "A.gesprek", "B", "B.advies", False),       # voorzitter
     "rik": ("C", "C.grond", "A", "A.gesprek", False),           # rvdk
     "gina": ("G", "G.kern", "A", "A.advies", True),             # gi (and inbrenger)
-    "tom": ("G", "G.warm", "A", "A.toegang", False),            # toegang
+    "tom": ("G", "G.warm", "A", "A.toegang", False),            # toegang of Roosendaal
+    "teun": (None, None, "G", "G.warm", False),                 # toegang of Moerdijk: never a Roosendaal case
+    "gijs": (None, None, "G", "G.kern", True),                  # gi of another organisation
+    "noor": (None, None, "A", "A.toegang", False),              # netwerkpartner of another organisation
+    "zeno": (None, None, "A", "A.toegang", False),              # zorgaanbieder of another organisation
+    "vita": (None, None, "H", "H.zorg18", False),               # veiligheidsteam: no VHT task offered yet
+    "rob": ("C", "C.grond", "A", "A.gesprek", False),           # rvdk (regional)
+    "valt": ("A", "A.gesprek", "B", "B.advies", False),         # voorzitter (regional)
     "ahmed": ("A", "A.gesprek", "B", "B.advies", False),        # auditor: reads everything
     "pieter": (None, None, "A", "A.advies", False),             # procesbeheerder
     "beheer": (None, None, "B", "B.advies", False),             # beheerder
