@@ -16,6 +16,8 @@ from . import access, accounts, achttien, case_view, cases, deploy, inbox, messa
 from . import regional_choices, web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
+from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
+from . import task_rules
 from .context import Context, get_or_404, load_parameters
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .events import SYSTEM
@@ -241,6 +243,10 @@ class Service:
             return definition
         with self.ctx.transaction() as session:
             return people.resolve(definition, people.lookup(session, None, starter=users.require_user(session, username)))
+
+    def task_prefill(self, task: HumanTask, case: Case) -> dict:
+        """What the task's form starts with when nobody typed yet (today for the CAB, the parents with gezag)."""
+        return task_rules.prefill(task.form_key, case.gegevens or {}, self.ctx.now().astimezone(clock_mod.TZ).date())
 
     def next_task_for(self, case_id: int, username: str) -> HumanTask | None:
         with self.ctx.transaction() as session:

@@ -11,7 +11,7 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
-from . import events, form_context, people
+from . import events, form_context, people, task_rules
 from .access import check_offered, in_scope
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailed
@@ -130,6 +130,7 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     try:  # with the case data the task sees: dates before the CAB, in the past, on a holiday
         values = ctx.forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id),
                                                                        people.for_case(session, task.case)))
+        values = task_rules.apply(task.form_key, values, run.task_data(task.spiff_task_id), ctx.now())
     except FormValidationError as exc:
         raise InvalidInput(f"Het formulier '{task.name}' is niet goed ingevuld.", exc.errors) from exc
     try:

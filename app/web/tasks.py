@@ -59,7 +59,7 @@ def _render(task, case, values, *, errors=None, status=200, message=None, draft=
 @login_required
 def task_page(task_id: int):
     task, case, draft = service().task_for(current_user().username, task_id)
-    return _render(task, case, draft, draft=draft is not None)
+    return _render(task, case, draft if draft is not None else service().task_prefill(task, case), draft=draft is not None)
 
 
 @bp.post("/taken/<int:task_id>")

@@ -31,6 +31,7 @@ def due(case: CaseDriver, bpmn_id: str) -> datetime | None:
 
 def cab(interventie: str) -> dict:
     return {
+        "cab_gehouden_op": "2026-03-02",
         "advies_type": "gedwongen_kader_nodig" if interventie == "interventiegesprek_rvdk" else "andere_aanpak",
         "advies_tekst": "In gesprek met het gezin over de zorgen en de afspraken.",
         "afspraken": [{"wie": "Anna", "wat": "Interventiegesprek organiseren", "wanneer": "2026-03-06",
@@ -147,19 +148,21 @@ def vk_versturen(case: CaseDriver) -> None:
     assert case.open_ids() == []
 
 
-def voorbespreking(case: CaseDriver, gesprek: datetime, voorzitter: str = "inbrenger") -> None:
-    """The pre-meeting task appears at gesprek - 30 min, not a minute earlier. Then the chair
-    records the conversation: the inbrenger herself when she chairs (voorzitter_type 'inbrenger'),
-    else whoever has the role voorzitter."""
+def voorbespreking(case: CaseDriver, gesprek: datetime, voorzitter: str = "inbrenger", gehouden: bool = True) -> None:
+    """The pre-meeting task and the conversation appear together at gesprek - 30 min, not a minute
+    earlier: the conversation does not wait for the (optional) pre-meeting. The chair records the
+    conversation: the inbrenger herself when she chairs (voorzitter_type 'inbrenger'), else whoever
+    has the role voorzitter. gehouden=False leaves the pre-meeting open (it lapses with the conversation)."""
     case.move_clock(gesprek - timedelta(minutes=31))
     assert case.open_ids() == []
     case.move_clock(gesprek - timedelta(minutes=30) + NET_NA)
-    assert case.open_ids() == ["Task_Voorbespreking"]
+    assert case.open_ids() == ["Task_InterventiegesprekVoeren", "Task_Voorbespreking"]
     assert case.task("Task_Voorbespreking").assignee == "anna"
     assert due(case, "Task_Voorbespreking") == gesprek
-    case.complete("Task_Voorbespreking", {"voorbespreking_gehouden": True,
-                                          "voorbespreking_aantekeningen": "Moeder mag even weglopen."})
-    assert case.open_ids() == ["Task_InterventiegesprekVoeren"]
+    if gehouden:
+        case.complete("Task_Voorbespreking", {"voorbespreking_gehouden": True,
+                                              "voorbespreking_aantekeningen": "Moeder mag even weglopen."})
+        assert case.open_ids() == ["Task_InterventiegesprekVoeren"]
     task = case.task("Task_InterventiegesprekVoeren")
     assert task.role == "voorzitter"
     assert task.assignee == ("anna" if voorzitter == "inbrenger" else None)
@@ -167,10 +170,13 @@ def voorbespreking(case: CaseDriver, gesprek: datetime, voorzitter: str = "inbre
 
 
 def gesprek_voeren(case: CaseDriver, *, ouders_aanwezig=True, besluit=None) -> None:
-    data = {"ouders_aanwezig": ouders_aanwezig, "notulen": "Zorgen besproken."}
-    if not ouders_aanwezig:
-        data["besluit_voorzitter"] = besluit
-    if ouders_aanwezig or besluit == "doorgaan":
+    """All parents with gezag of casus() present and the conversation held; or Mark absent and the
+    chair's besluit: 'opnieuw_plannen' or 'terug_naar_vht' (the conversation did not start)."""
+    data = {"ouders_aanwezigheid": [{"naam": "Petra de Vries", "aanwezig": True},
+                                    {"naam": "Mark de Vries", "aanwezig": ouders_aanwezig}],
+            "gesprek_uitkomst": "gevoerd" if ouders_aanwezig else besluit,
+            "notulen": "Zorgen besproken." if ouders_aanwezig else "Vader is niet gekomen."}
+    if ouders_aanwezig:
         data["afspraken_gesprek"] = [{"wie": "Moeder", "wat": "Opvoedondersteuning aanvaarden",
                                       "wanneer": "2026-06-01", "monitoring": "inbrenger"}]
     # The chair records it: the inbrenger when she chairs herself, else someone with the role voorzitter.
@@ -191,8 +197,22 @@ def vk_na_gesprek(case: CaseDriver, gesprek: datetime) -> None:
 
 
 def assert_p0_done(case: CaseDriver, outcome: str) -> None:
+    """P0 ended with every intervention done: nothing open, the case closed."""
     assert case.open_ids() == []
     instance = case.instance()
     assert instance.status == "completed"
     assert instance.eindstatus == "advies_uitgevoerd"
     assert outcome in case.outcomes()
+    assert case.case().status == "afgesloten"
+
+
+def assert_terug_naar_vht(case: CaseDriver, outcome: str) -> None:
+    """The intervention ended 'terug naar het VeiligheidsTeam': P0 did not end as done, the VHT
+    has the task to decide the next step, and the case stays open until it is decided."""
+    assert outcome in case.outcomes()
+    p0, p7 = case.case().instances
+    assert (p0.status, p0.eindstatus) == ("completed", "interventies_niet_afgerond")
+    assert (p7.process_id, p7.status) == ("p7_vht_vervolg", "running")
+    assert case.open_ids() == ["Task_VervolgBepalen"]
+    assert case.task("Task_VervolgBepalen").role == "veiligheidsteam"
+    assert case.case().status == "open"

@@ -13,6 +13,7 @@ pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")  # readable failu
 
 from .gesprek_steps import (  # noqa: E402
     assert_p0_done,
+    assert_terug_naar_vht,
     at,
     gesprek_voeren,
     organiseren,
@@ -80,8 +81,7 @@ def test_geen_reactie_verzenddag_over_koningsdag_streeftermijn_en_vk_te_laat(ser
     vk_versturen(case)
 
     voorbespreking(case, at(2026, 4, 30, 10, 0))
-    # One parent absent; the chair lets the conversation go on: it counts as held.
-    gesprek_voeren(case, ouders_aanwezig=False, besluit="doorgaan")
+    gesprek_voeren(case, ouders_aanwezig=True)
     vk_na_gesprek(case, at(2026, 4, 30, 10, 0))
 
     assert_p0_done(case, "interventiegesprek_afgerond_vrijwillig")
@@ -120,7 +120,7 @@ def test_opnieuw_plannen_met_nieuwe_termijnen_dan_terug_naar_vht(service, clock)
     voorbespreking(case, at(2026, 5, 18, 10, 0))
     gesprek_voeren(case, ouders_aanwezig=False, besluit="terug_naar_vht")
 
-    assert_p0_done(case, "gesprek_niet_doorgegaan")
+    assert_terug_naar_vht(case, "terug_naar_vht_gesprek_niet_doorgegaan")
     assert "interventiegesprek_afgerond_vrijwillig" not in case.outcomes()
     assert case.sent_messages() == ["vk_definitief_verzonden", "reactie_ouders_niet_ontvangen",
                                     "vk_definitief_verzonden"]
@@ -196,7 +196,7 @@ def test_timers_gaan_af_zodra_hun_moment_voorbij_is(service, clock):
     case.move_clock(at(2026, 3, 12, 9, 30))
     assert case.open_ids() == []
     case.move_clock(at(2026, 3, 12, 9, 30, 1))
-    assert case.open_ids() == ["Task_Voorbespreking"]
+    assert case.open_ids() == ["Task_InterventiegesprekVoeren", "Task_Voorbespreking"]
     case.assert_replays()
 
 

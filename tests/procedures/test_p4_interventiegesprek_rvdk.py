@@ -11,6 +11,7 @@ pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")  # readable failu
 
 from .gesprek_steps import (  # noqa: E402
     assert_p0_done,
+    assert_terug_naar_vht,
     at,
     due,
     gesprek_voeren,
@@ -33,6 +34,12 @@ def naar_rvdk(service, clock, **casus_overrides):
     assert case.open_ids() == ["Task_AdviesVerwerken"]
     assert case.task("Task_AdviesVerwerken").process_id == "sp_vk_verwerken"
     case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True, "vk_versie": "1b"})
+    # Nothing goes to the RvdK before the inbrenger confirmed the card and that the parents know.
+    assert case.open_ids() == ["Task_VkControleren"]
+    assert case.task("Task_VkControleren").assignee == "anna"
+    assert case.sent_messages() == []
+    case.complete("Task_VkControleren", {"vk_compleet": True, "ouders_geinformeerd_rvdk": True,
+                                         "ouders_geinformeerd_rvdk_hoe": "Telefonisch op 2 maart."})
     assert case.sent_messages() == ["vk_naar_rvdk"]
     assert case.open_ids() == ["Task_GrondToetsen"]
     task = case.task("Task_GrondToetsen")
@@ -146,7 +153,7 @@ def test_onderzoek_uitgesteld_heroverweging_na_termijn(service, clock):
     reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
     vk_versturen(case)
     voorbespreking(case, at(2026, 3, 12, 10, 0))
-    gesprek_voeren(case, ouders_aanwezig=False, besluit="doorgaan")
+    gesprek_voeren(case, ouders_aanwezig=True)
     besluit_rvdk(case, "onderzoek_uitgesteld", at(2026, 3, 12))
     vk_na_gesprek(case, at(2026, 3, 12, 10, 0))
 
@@ -180,7 +187,7 @@ def test_gesprek_niet_doorgegaan_terug_naar_vht(service, clock):
     voorbespreking(case, at(2026, 4, 30, 10, 0))
     gesprek_voeren(case, ouders_aanwezig=False, besluit="terug_naar_vht")
 
-    assert_p0_done(case, "gesprek_niet_doorgegaan")
+    assert_terug_naar_vht(case, "terug_naar_vht_gesprek_niet_doorgegaan")
     assert not any(o.startswith("rvdk_") for o in case.outcomes())
     assert case.sent_messages() == ["vk_naar_rvdk", "reactie_ouders_niet_ontvangen", "vk_definitief_verzonden"]
     assert case.signals() == ["streeftermijn_overschreden"]
