@@ -67,6 +67,10 @@ class TaskSchema(Schema):
     completed_by = fields.String(allow_none=True)
 
 
+CASE_STATUS = {"description": "open, or afgesloten: all its procedures have ended and no decision of the "
+                              "VeiligheidsTeam is pending", "enum": ["open", "afgesloten"]}
+
+
 class CaseRefSchema(Schema):
     """The case a task belongs to, as the inbox shows it."""
 
@@ -74,6 +78,7 @@ class CaseRefSchema(Schema):
     referentie = fields.String()
     gemeente = fields.String(allow_none=True)
     jeugdige_initialen = fields.String(allow_none=True)
+    status = fields.String(metadata=CASE_STATUS)
 
 
 class InboxTaskSchema(TaskSchema):
@@ -113,7 +118,7 @@ class CaseSchema(Schema):
     maatregel = fields.String(allow_none=True)
     einde_maatregel = fields.Date(allow_none=True)
     cab_datum = fields.Date(allow_none=True)
-    status = fields.String()
+    status = fields.String(metadata=CASE_STATUS)
     aangemaakt_op = LocalDateTime()
     instances = fields.List(fields.Nested(InstanceSchema))
 

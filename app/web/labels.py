@@ -27,6 +27,8 @@ EVENTS = {
     "task_reassigned": "Taak overgedragen",
     "message_delivered": "Bericht ontvangen",
     "timer_fired": "Termijn verstreken",
+    "casus_afgesloten": "Casus afgesloten (alle procedures beëindigd, geen besluit van het VeiligheidsTeam open)",
+    "casus_heropend": "Casus weer open",
 }
 
 DEADLINE_FILTERS = [
@@ -38,7 +40,7 @@ DEADLINE_FILTERS = [
 ]
 
 INSTANCE_STATUS = {"running": "loopt", "completed": "afgerond", "cancelled": "gestopt", "error": "fout"}
-CASE_STATUS = {"open": "open", "closed": "gesloten", "gesloten": "gesloten"}
+CASE_STATUS = {"open": "open", "afgesloten": "afgesloten", "closed": "gesloten", "gesloten": "gesloten"}
 TASK_STATE = {"open": "open", "completed": "afgerond", "cancelled": "vervallen"}
 MAATREGEL = {"geen": "Geen", "ots": "Ondertoezichtstelling (OTS)", "voogdij": "Voogdij"}
 
