@@ -236,7 +236,9 @@ def unclaim(task_id, actor):
 @click.option("--as", "actor", envvar="VHT_USER", required=True)
 @with_appcontext
 def message(case_id, name, data, actor):
-    """Lever bericht NAME af bij casus CASE_ID (bijv. reactie_ouders_ontvangen).
+    """Lever bericht NAME af bij casus CASE_ID (bijv. reactie_ouders_ontvangen, of moment_wijzigen:
+    het geplande interventiegesprek gaat niet door op dat moment en de inbrenger plant opnieuw, met
+    --data '{"reden_moment_wijzigen": "..."}').
 
     De reactie van ouders wordt altijd vastgelegd, ook na de verzenddag van de definitieve
     Veiligheidskaart: dan wordt het een nieuwe versie van de kaart, die (als de definitieve kaart
