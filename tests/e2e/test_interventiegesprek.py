@@ -180,8 +180,14 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     row.get_by_role("button", name="Claimen").click()
     expect(page.locator("p.melding.info")).to_contain_text("opgepakt")
     open_task(page, base_url, reference, "Interventiegesprek voeren")
-    expect(page.locator("[data-veld=besluit_voorzitter]")).to_be_hidden()
-    radio(page, "ouders_aanwezig", "ja")
+    # A row per parent with gezag is there already: mark each present, then 'gevoerd' shows the agreements.
+    expect(page.locator("[data-veld=afspraken_gesprek]")).to_be_hidden()
+    present = page.locator("input[type=radio][name^='ouders_aanwezigheid-'][name$='-aanwezig'][value='ja']")
+    assert present.count() >= 1
+    for index in range(present.count()):
+        present.nth(index).check()
+    radio(page, "gesprek_uitkomst", "gevoerd")
+    expect(page.locator("[data-veld=afspraken_gesprek]")).to_be_visible()
     page.fill("textarea[name=notulen]", "Zorgen besproken; ouders willen hulp.")
     page.fill("input[name='afspraken_gesprek-0-wie']", "Moeder")
     page.fill("textarea[name='afspraken_gesprek-0-wat']", "Opvoedondersteuning aanvaarden")
