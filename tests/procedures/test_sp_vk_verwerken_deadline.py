@@ -1,5 +1,5 @@
 """The soft deadline of 'advies verwerken in de Veiligheidskaart' (sp_vk_verwerken, called by P0):
-cab_datum + 2 working days, by the end of that day; afterwards the signal advies_verwerken_te_laat,
+the day the CAB was actually held (cab_gehouden_op) + 2 working days, by the end of that day; afterwards the signal advies_verwerken_te_laat,
 while the task stays open and can still be completed."""
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -100,4 +100,15 @@ def test_last_second_of_the_deadline_day_is_on_time_and_leaves_no_trace(service,
     assert case.signals() == []
     assert case.open_ids() == ["Task_AdviesVerwerken"]
     assert "timer_fired" not in case.history_types(), "an empty timer_fired event was recorded at 23:59:59"
+    case.assert_replays()
+
+
+def test_the_deadline_counts_from_the_day_the_cab_was_held_not_the_planned_day(service, clock):
+    """Brought in for Monday 2 March, held on Wednesday 4 March: the advice is due Friday 6 March."""
+    clock.set(local(date(2026, 3, 4)))
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus(cab_datum="2026-03-02"))
+    case.complete("Task_CabHouden", {**CAB, "cab_gehouden_op": "2026-03-04"})
+    assert case.task("Task_AdviesVerwerken").due_at == local(date(2026, 3, 6), time(23, 59, 59))
+    case.move_clock(local(date(2026, 3, 5), time(12, 0)))
+    assert case.signals() == []
     case.assert_replays()
