@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from app.formdefs import FormDefinitionError
+from app.service.access import require_may_act
 from app.service.errors import InvalidInput, PermissionDenied
 
 from .auth import current_user, login_required
@@ -92,6 +93,8 @@ def new_case():
 def message(case_id: int, name: str):
     username = current_user().username
     case = service().case_for(username, case_id)  # 404 when the case is not theirs
+    if request.method == "POST":
+        require_may_act(current_user())  # an auditor reads, never acts: 403 whatever the message
     receivable = {n: late for n, _, late in service().receivable_messages(username, case_id)}
     if name not in receivable:
         abort(404)

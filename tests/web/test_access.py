@@ -19,7 +19,9 @@ from app.engine.clock import TZ, FixedClock
 from app.service import Service
 from tests.conftest import FORMS, PROCESSES
 
-from .helpers import CAB, P0, build_web, html
+from .helpers import CAB, P0, build_web, html, password_hash
+
+P5 = "p5_warme_overdracht"
 
 CAB_FOR = {
     "A": {**CAB, "interventies": ["zorg", "interventiegesprek"]},
@@ -58,6 +60,8 @@ def _build(web, clock) -> tuple[dict, dict]:
     tasks["B.advies"] = web.open_task(cases["B"], "Task_AdviesVerwerken").id
     while any(t.bpmn_id == "Task_AdviesVerwerken" for t in service.tasks(case_id=cases["C"])):  # P0's, then P4's
         web.complete(cases["C"], "Task_AdviesVerwerken", {"vk_advies_verwerkt": True}, "anna")
+    # P4's check step: the card goes to the RvdK only after anna confirmed it and that the parents know.
+    web.complete(cases["C"], "Task_VkControleren", {"vk_compleet": True, "ouders_geinformeerd_rvdk": True}, "anna")
     tasks["C.grond"] = web.open_task(cases["C"], "Task_GrondToetsen").id
 
     web.complete(cases["A"], "Task_ContactZorgLeggen", {"zorgsoort": "eerstelijns", "zorgaanbieder_naam": "GGZ",
@@ -75,12 +79,15 @@ def _build(web, clock) -> tuple[dict, dict]:
 
     gi = {"gemeente": "roosendaal", "inbrenger_organisatie": "Jeugdbescherming Brabant",
           "ouders": [{"naam": "Petra Bos", "gezag": True}], "jeugdigen": [{"naam": "Daan Bos", "geboortedatum": "2013-09-30"}]}
-    cases["G"] = service.start_case("p5_warme_overdracht", {**gi, "einde_maatregel": "2026-07-06"}, "gina").id
+    cases["G"] = service.start_case(P5, {**gi, "einde_maatregel": "2026-07-06"}, "gina").id
     tasks["G.kern"] = web.complete(cases["G"], "Task_Kernbeslissing", {
         "kernbeslissing_datum": "2026-03-12", "borgingsplan": "Oma blijft betrokken."}, "gina").id
     web.complete(cases["G"], "Task_CasusInbrengenVht", {"vk_samenvatting": "Gaat goed.", "vk_geactualiseerd": True}, "gina")
     web.complete(cases["G"], "Task_OverdrachtBespreken", {"nog_jeugdhulp": True, "advies_overdracht": "Warm.",
                                                           "borging_veiligheid": "Afspraken blijven."}, "vera")
+    # P5: the RvdK's "betekenisvol toetsen" comes before the handover to the toegang.
+    web.complete(cases["G"], "Task_BetekenisvolToetsen", {"toets_positief": True,
+                                                          "toets_toelichting": "Getoetst."}, "rik")
     tasks["G.warm"] = web.open_task(cases["G"], "Task_WarmeOverdrachtRegelen").id
     cases["H"] = service.start_case("p6_achttien_min_plus", {
         "gemeente": "rucphen", "inbrenger_organisatie": "Jeugdbescherming Brabant", "maatregel": "voogdij",
@@ -97,7 +104,7 @@ def world(sqlite_template, tmp_path_factory):
     service = Service(f"sqlite:///{path}", PROCESSES, FORMS, clock=clock)
     for username, naam, rollen, gemeente, organisatie in SECOND_SCOPE:
         service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
-                            email=f"{username}@example.org")
+                            email=f"{username}@example.org", password_hash=password_hash(username))
     web = build_web(service, clock)
     cases, tasks = _build(web, clock)
     yield web, cases, tasks
@@ -117,26 +124,26 @@ SECOND_SCOPE = [
     ("valt", "Valt Voorzitter", ["voorzitter"], "moerdijk", None),
 ]
 
-# user: (own case, own task, other case, other task, may start a case). None: involved in nothing.
+# user: (own case, own task, other case, other task, procedures he may start). None: involved in nothing.
 MATRIX = {
-    "anna": ("A", "A.advies", "B", "B.advies", True),           # inbrenger of the case
-    "bram": ("B", "B.advies", "A", "A.advies", True),           # inbrenger of another gemeente
-    "vera": ("A", "A.cab", "H", "H.zorg18", False),             # veiligheidsteam
-    "nina": ("A", "A.toegang", "B", "B.advies", False),         # netwerkpartner
-    "victor": ("A", "A.gesprek", "B", "B.advies", False),       # voorzitter
-    "rik": ("C", "C.grond", "A", "A.gesprek", False),           # rvdk
-    "gina": ("G", "G.kern", "A", "A.advies", True),             # gi (and inbrenger)
-    "tom": ("G", "G.warm", "A", "A.toegang", False),            # toegang of Roosendaal
-    "teun": (None, None, "G", "G.warm", False),                 # toegang of Moerdijk: never a Roosendaal case
-    "gijs": (None, None, "G", "G.kern", True),                  # gi of another organisation
-    "noor": (None, None, "A", "A.toegang", False),              # netwerkpartner of another organisation
-    "zeno": (None, None, "A", "A.toegang", False),              # zorgaanbieder of another organisation
-    "vita": (None, None, "H", "H.zorg18", False),               # veiligheidsteam: no VHT task offered yet
-    "rob": ("C", "C.grond", "A", "A.gesprek", False),           # rvdk (regional)
-    "valt": ("A", "A.gesprek", "B", "B.advies", False),         # voorzitter (regional)
-    "ahmed": ("A", "A.gesprek", "B", "B.advies", False),        # auditor: reads everything
-    "pieter": (None, None, "A", "A.advies", False),             # procesbeheerder
-    "beheer": (None, None, "B", "B.advies", False),             # beheerder
+    "anna": ("A", "A.advies", "B", "B.advies", {P0}),           # inbrenger of the case
+    "bram": ("B", "B.advies", "A", "A.advies", {P0}),           # inbrenger of another gemeente
+    "vera": ("A", "A.cab", "H", "H.zorg18", set()),             # veiligheidsteam
+    "nina": ("A", "A.toegang", "B", "B.advies", set()),         # netwerkpartner
+    "victor": ("A", "A.gesprek", "B", "B.advies", set()),       # voorzitter
+    "rik": ("C", "C.grond", "A", "A.gesprek", set()),           # rvdk
+    "gina": ("G", "G.kern", "A", "A.advies", {P0, P5}),         # gi (and inbrenger)
+    "tom": ("G", "G.warm", "A", "A.toegang", set()),            # toegang of Roosendaal
+    "teun": (None, None, "G", "G.warm", set()),                 # toegang of Moerdijk: never a Roosendaal case
+    "gijs": (None, None, "G", "G.kern", {P5}),                  # gi of another organisation
+    "noor": (None, None, "A", "A.toegang", set()),              # netwerkpartner of another organisation
+    "zeno": (None, None, "A", "A.toegang", set()),              # zorgaanbieder of another organisation
+    "vita": (None, None, "H", "H.zorg18", set()),               # veiligheidsteam: no VHT task offered yet
+    "rob": ("C", "C.grond", "A", "A.gesprek", set()),           # rvdk (regional)
+    "valt": ("A", "A.gesprek", "B", "B.advies", set()),         # voorzitter (regional)
+    "ahmed": ("A", "A.gesprek", "B", "B.advies", set()),        # auditor: reads everything
+    "pieter": (None, None, "A", "A.advies", set()),             # procesbeheerder
+    "beheer": (None, None, "B", "B.advies", set()),             # beheerder
 }
 AUDITOR = "ahmed"
 MESSAGE = "/casussen/{}/berichten/reactie_ouders_ontvangen"
@@ -144,7 +151,7 @@ MESSAGE = "/casussen/{}/berichten/reactie_ouders_ontvangen"
 
 def expected(username: str) -> list[tuple[str, str, dict | None, int]]:
     """(method, url, form, status) for every page route."""
-    own_case, own_task, other_case, other_task, may_start = MATRIX[username]
+    own_case, own_task, other_case, other_task, starts = MATRIX[username]
     auditor = username == AUDITOR
     seen_elsewhere = 200 if auditor else 404
     acting_elsewhere = 403 if auditor else 404
@@ -153,8 +160,10 @@ def expected(username: str) -> list[tuple[str, str, dict | None, int]]:
         ("GET", "/werkbak?tab=rol", None, 200),
         ("GET", "/werkbak?tab=afgerond", None, 200),
         ("GET", "/casussen", None, 200),
-        ("GET", "/casussen/nieuw", None, 200 if may_start else 403),
-        ("POST", "/casussen/nieuw", {"procedure": P0}, 422 if may_start else 403),
+        ("GET", "/casussen/nieuw", None, 200 if starts else 403),
+        # An empty start form: 422 proves the start was allowed; a procedure not his own is 404.
+        ("POST", "/casussen/nieuw", {"procedure": P0}, 422 if P0 in starts else 404 if starts else 403),
+        ("POST", "/casussen/nieuw", {"procedure": P5}, 422 if P5 in starts else 404 if starts else 403),
         ("GET", "/casussen/{other}", None, seen_elsewhere),
         ("GET", "/casussen/{other}/diagrammen.json", None, seen_elsewhere),
         ("GET", "/taken/{other_task}", None, seen_elsewhere),

@@ -23,6 +23,7 @@ def test_lists_checkboxes_choices_and_empty_strings():
         ("afspraken-1-wie", ""), ("afspraken-1-wat", ""),  # an empty row: dropped
         ("afspraken-12-wie", "Vera"), ("afspraken-12-wat", "Monitoren"), ("afspraken-12-monitoring", "6 weken"),
         ("interventies", "zorg"), ("interventies", "netwerkberaad"),
+        ("netwerkpartner_gebruikers", "nina"), ("netwerkpartner_gebruikers", " "),  # people picker, several
         ("benodigde_partijen-0-naam", "Oma"),
         ("aansluitende_partners-0-naam", "   "),  # only spaces: not filled in
         ("onbekend", "x"), ("csrf_token", "t"),
@@ -33,6 +34,7 @@ def test_lists_checkboxes_choices_and_empty_strings():
         "afspraken": [{"wie": "Anna", "wat": "Organiseren"},
                       {"wie": "Vera", "wat": "Monitoren", "monitoring": "6 weken"}],
         "interventies": ["zorg", "netwerkberaad"],
+        "netwerkpartner_gebruikers": ["nina"],
         "aansluitende_partners": [],
         "benodigde_partijen": [{"naam": "Oma"}],
     }

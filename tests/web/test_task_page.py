@@ -51,14 +51,19 @@ def test_the_form_documentation_and_case_summary(web):
 
 
 def test_every_form_renders_with_a_control_per_field(web):
-    """All forms in forms/ through the same macros: the right control for every field type."""
+    """All forms in forms/ through the same macros: the right control for every field type. A
+    people picker (type user) is a select of the users the service offers for a case of Roosendaal."""
+    from app.service import people
+
     forms = web.service.ctx.forms
     controls = {"text": 'type="text"', "long_text": "<textarea", "date": 'type="date"',
                 "datetime": 'type="datetime-local"', "number": 'type="number"', "yes_no": 'type="radio"',
-                "multiple_choice": 'type="checkbox"'}
-    with web.app.test_request_context("/"):
+                "multiple_choice": 'type="checkbox"', "user": "<select"}
+    pickers = 0
+    with web.app.test_request_context("/"), web.service.ctx.transaction() as session:
+        offer = people.lookup(session, "roosendaal")
         for key in forms.keys():
-            definition = forms.get(key)
+            definition = people.resolve(forms.get(key), offer)
             page = render_template_string('{% import "_form.html" as f %}{{ f.fields(d, {}, none) }}', d=definition)
             blocks = {re.match(r'[^>]*data-veld="(\w+)"', b).group(1): b for b in page.split('<div class="veld')[1:]}
             for spec in definition.fields:
@@ -72,6 +77,14 @@ def test_every_form_renders_with_a_control_per_field(web):
                     control = 'type="radio"' if len(spec.options) <= 4 else "<select"
                 chunk = blocks[spec.name]
                 assert control in chunk, (key, spec.name, spec.type)
+                if spec.type == "user":  # exactly the users in scope, by name
+                    offered = offer(spec.role, spec.scope)
+                    assert re.findall(r'<option value="([^"]+)"', chunk) == [u for u, _ in offered], (key, spec.name)
+                    assert all(str(escape(label)) in chunk for _, label in offered), (key, spec.name)
+                    select = re.search(r"<select[^>]*>", chunk).group(0)
+                    assert (" multiple" in select) == spec.multiple, (key, spec.name)
+                    pickers += bool(offered)
+    assert pickers, "no people picker offered anybody"
 
 
 def test_validation_messages_per_field_keep_what_was_typed(web):
