@@ -160,6 +160,9 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     rows.nth(1).locator("input[name$='-rol']").fill("netwerkpartner")
     rows.nth(1).locator("input[name$='-email']").fill("nina@example.org")
     complete(page)
+    # The chair (Victor, no account chosen, no address) gets the card through Anna: her hand-over
+    # task, which lapses when the pre-meeting begins.
+    on_task(page, "Definitieve VK overhandigen aan wie geen e-mail heeft")
 
     # 6. Half an hour before the conversation the pre-meeting opens: move time by firing the
     #    timers at 20 minutes before it (what the timer worker does when that moment comes).
@@ -205,6 +208,11 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     page.fill("input[name='verzendlijst_na_gesprek-0-naam']", "Petra Jansen")
     page.fill("input[name='verzendlijst_na_gesprek-0-rol']", "ouder")
     page.fill("input[name='verzendlijst_na_gesprek-0-email']", "petra@example.org")
+    complete(page)
+    # The card also goes to every participant, the chair Victor too: without an address, through Anna.
+    on_task(page, "Veiligheidskaart overhandigen aan wie geen e-mail heeft")
+    radio(page, "vk_overhandigd", "ja")
+    page.fill("textarea[name=vk_overhandigd_hoe]", "Victor Peters: op papier na het gesprek.")
     complete(page)
     expect(page).to_have_url(re.compile(r"/werkbak"))
 
