@@ -55,6 +55,25 @@ def chromium_path() -> str:
 def live_server(tmp_path):
     """The real application (waitress, as `vht serve`) on a fresh SQLite database with the
     deployed processes and the demo data. Yields (base_url, service)."""
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def clock_live_server(tmp_path):
+    """As live_server, on a clock that stands still until the test moves it (the timer worker's
+    moments, a reaction that comes days later), from Monday 2 March 2026, 09:00. The browser's
+    session cookie lives in real time; the server checks the session against this clock, so log
+    in after moving it. Yields (base_url, service, clock)."""
+    from datetime import datetime
+
+    from app.engine.clock import TZ, FixedClock
+
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
+    for base_url, service in _serve(tmp_path, clock):
+        yield base_url, service, clock
+
+
+def _serve(tmp_path, clock=None):
     from waitress import create_server
 
     from app import create_app
@@ -68,7 +87,7 @@ def live_server(tmp_path):
         forms_dir=ROOT / "forms",
         secret_key="e2e-test-secret",
     )
-    service = Service(settings.database_url, settings.processes_dir, settings.forms_dir)
+    service = Service(settings.database_url, settings.processes_dir, settings.forms_dir, clock=clock)
     service.init_db()
     service.deploy()
     load_demo(service)
