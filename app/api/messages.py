@@ -29,7 +29,7 @@ class DeliveredSchema(Schema):
                        "kaart en de voorzitter (zie het verzendlog)"})
 
 
-@blp.route("/cases/<int:case_id>/messages/<name>")
+@blp.route("/cases/<int:case_id>/messages/<string(maxlength=80):name>")  # as messages.NAME: longer is 404
 class Message(MethodView):
     @blp.arguments(FormDataSchema, description="De velden van het formulier `forms/bericht_<name>.json`, bijv. "
                                                "`{\"reactie_ouders\": \"...\", \"ontvangen_op\": \"2026-03-12\"}`.")

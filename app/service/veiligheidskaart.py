@@ -53,8 +53,6 @@ SECTIONS = {
 # is not here: it enters the card when it is recorded (REACTIE below).
 TASK_SECTIONS = {
     "sp_vk_verwerken_advies": ("advies_verwerkt", {"advies_tekst": "cab:advies_tekst", "afspraken": "cab:afspraken"}),
-    # Only cases still running on a diagram version from before the automatic marking have this task.
-    "sp_vk_voorbereiden_geen_reactie": ("reactie_ouders_verwerkt", {"reactie_ouders": "reactie_ouders"}),
     "sp_vk_na_gesprek_verwerken": ("gesprek_verwerkt", {"weergave_gesprek": "weergave_gesprek"}),
     "sp_vk_na_gesprek_uitkomst": ("uitkomst_verwerkt", {"uitkomst": "uitkomst"}),
     "p5_vht_inbrengen": ("geactualiseerd_voor_vht", {"samenvatting": "vk_samenvatting"}),

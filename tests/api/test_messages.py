@@ -51,6 +51,7 @@ def test_failures(api, clock):
                  404, "niet_gevonden")
     assert_error(api.as_("anna").post(URL.format(case.case_id, "bestaat_niet"), json={}), 404, "niet_gevonden")
     assert_error(api.as_("anna").post(URL.format(case.case_id, "Reactie-..%20x"), json={}), 404, "niet_gevonden")
+    assert_error(api.as_("anna").post(URL.format(case.case_id, "r" * 81), json={}), 404, "niet_gevonden")  # too long
     velden = assert_error(api.as_("anna").post(url, json={}), 422, "ongeldige_invoer")
     assert "reactie_ouders" in velden
     velden = assert_error(api.as_("anna").post(url, json={"reactie_ouders": "x", "onbekend": 1}), 422,

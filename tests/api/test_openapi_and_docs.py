@@ -14,8 +14,8 @@ def api_rules(app) -> dict[str, set[str]]:
     """{'/api/cases/{case_id}': {'get'}, ...} from the app's own URL map (the API blueprints)."""
     rules = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] in ("api_cases", "api_tasks"):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        if rule.endpoint.split(".")[0] in ("api_cases", "api_messages", "api_tasks"):
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)  # <int:case_id>, <string(maxlength=80):name>
             rules.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
     return rules
 
@@ -31,7 +31,8 @@ def test_openapi_document_is_valid_and_complete(sqlite_api):
     assert documented == api_rules(sqlite_api.app)
     for path in ("/api/cases", "/api/cases/{case_id}", "/api/cases/{case_id}/history", "/api/tasks",
                  "/api/tasks/{task_id}", "/api/tasks/{task_id}/claim", "/api/tasks/{task_id}/unclaim",
-                 "/api/tasks/{task_id}/assign", "/api/tasks/{task_id}/complete"):
+                 "/api/tasks/{task_id}/assign", "/api/tasks/{task_id}/complete",
+                 "/api/cases/{case_id}/messages/{name}"):
         assert path in documented, path
 
     scheme = doc["components"]["securitySchemes"]["bearerAuth"]

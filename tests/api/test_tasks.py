@@ -30,7 +30,7 @@ def test_claim_unclaim_draft_complete_and_the_next_task(api):
     assert (rol["total"], [t["id"] for t in rol["items"]]) == (1, [task["id"]])
     item = rol["items"][0]
     assert item["case"] == {"id": case["id"], "referentie": case["referentie"], "gemeente": "roosendaal",
-                            "jeugdige_initialen": "SDV"}
+                            "jeugdige_initialen": "SDV", "status": "open"}
     assert item["urgency"] is None and item["task"] == "Task_CabHouden"
     assert vera.get("/api/tasks").get_json()["total"] == 0  # tab=mijn by default
 

@@ -45,12 +45,14 @@ def fuzz_api(service) -> ApiApp:
     return api
 
 
-def _known_ids(service) -> dict[str, list[int]]:
+def _known_ids(service) -> dict[str, list]:
+    """The ids that exist, and the names of the messages (forms/bericht_<name>.json)."""
     tasks = service.tasks()
-    return {"task_id": [t.id for t in tasks], "case_id": sorted({t.case_id for t in tasks})}
+    names = [key.removeprefix("bericht_") for key in service.ctx.forms.keys() if key.startswith("bericht_")]
+    return {"task_id": [t.id for t in tasks], "case_id": sorted({t.case_id for t in tasks}), "name": names}
 
 
-def _strategy(operation, mode: GenerationMode, known: dict[str, list[int]]):
+def _strategy(operation, mode: GenerationMode, known: dict[str, list]):
     strategy = operation.as_strategy(generation_mode=mode)
     names = {p.name for p in operation.path_parameters}
     if mode.is_positive and names:
@@ -61,7 +63,7 @@ def _strategy(operation, mode: GenerationMode, known: dict[str, list[int]]):
     return strategy
 
 
-def fuzz(app, token: str, known: dict[str, list[int]]) -> tuple[int, list[tuple[str, str, str]]]:
+def fuzz(app, token: str, known: dict[str, list]) -> tuple[int, list[tuple[str, str, str]]]:
     """(requests sent, [(operation, failure title, a request that shows it)])."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     headers = {"Authorization": f"Bearer {token}"}

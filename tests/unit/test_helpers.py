@@ -17,7 +17,7 @@ def test_every_readme_helper_is_there():
     assert set(H) == set(HELPER_NAMES) == {
         "werkdagen_voor", "werkdagen_na", "weken_voor", "dagen_na", "einde_dag", "om", "minuten_voor",
         "leeftijd_op", "jongste_leeftijd_op", "oudste_leeftijd_op", "achttiende_verjaardag",
-        "vandaag", "nu", "instelling",
+        "vandaag", "nu", "instelling", "vk_zonder_email", "gekozen",
     }
 
 
@@ -201,6 +201,25 @@ def test_instelling_without_settings_in_the_case():
     for context in (None, {}, {"instellingen": "kapot"}):
         with pytest.raises(ExpressieFout, match="geen instellingen"):
             make_helpers(WerkdagKalender(), context)["instelling"]("x")
+
+
+def test_gekozen_is_the_chosen_person_or_none_for_the_role():
+    h = make_helpers(WerkdagKalender(), {"toegang_gebruiker": "tom", "netwerkpartner_gebruikers": ["nina", "piet"],
+                                         "voorzitter_gebruiker": "", "gi_gebruiker": None})
+    assert h["gekozen"]("toegang_gebruiker") == "tom"
+    assert h["gekozen"]("netwerkpartner_gebruikers") == "nina"  # the first chosen one gets the step
+    assert [h["gekozen"](n) for n in ("voorzitter_gebruiker", "gi_gebruiker", "zorg_gebruikers")] == [None] * 3
+    with pytest.raises(ExpressieFout, match="_gebruiker"):
+        h["gekozen"]("voorzitter_naam")
+
+
+def test_vk_zonder_email_names_whom_the_inbrenger_hands_the_card():
+    data = {"ouders": [{"naam": "Moeder", "contact": "moeder@example.org"}, {"naam": "Vader", "contact": "0612345678"}],
+            "deelnemers": [{"naam": "Jan", "rol": "netwerkpartner", "email": "jan@"}],
+            "verzendlijst_definitief": [{"naam": "Oma", "rol": "familie", "email": "oma@example.org"}]}
+    h = make_helpers(WerkdagKalender(), data)
+    assert h["vk_zonder_email"]("verzendlijst_definitief") == ["Vader (ouder)", "Jan (netwerkpartner)"]
+    assert h["vk_zonder_email"]("nooit_ingevuld") == ["Vader (ouder)", "Jan (netwerkpartner)"]
 
 
 # --- input errors and output format --------------------------------------------------------------
