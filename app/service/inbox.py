@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.engine.clock import TZ
 from persistence.models import Case, HumanTask, User
 
-from .access import case_roles, is_auditor
+from .access import is_auditor, visible_task_clause
 from .context import Context
 
 TABS = ("mijn", "rol", "afgerond")
@@ -68,12 +68,13 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
     if tab == "mijn":
         query = query.where(HumanTask.state == "open", HumanTask.assignee == user.username)
     elif tab == "rol":
-        roles = case_roles(user)
         if is_auditor(user):
             query = query.where(HumanTask.state == "open")
-        else:
-            query = query.where(HumanTask.state == "open", HumanTask.assignee.is_(None),
-                                HumanTask.role.in_(roles or ["-"]))
+        else:  # offered to one of the user's roles within its gemeente/organisation (access.py); a
+            # subquery of its own, as the clause looks at the case (no correlation with the join here)
+            offered = (select(HumanTask.id).where(HumanTask.assignee.is_(None), visible_task_clause(user))
+                       .correlate(None))
+            query = query.where(HumanTask.state == "open", HumanTask.assignee.is_(None), HumanTask.id.in_(offered))
     else:
         query = query.where(HumanTask.state == "completed", HumanTask.completed_by == user.username)
     if procedure:

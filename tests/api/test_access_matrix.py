@@ -2,11 +2,21 @@
 someone else's. One world of five cases, each stopped at an open task of another role:
 
   B  bram (moerdijk), P0 at the CAB              open: veiligheidsteam, nobody took it
-  A  anna, P4 at 'grond toetsen'                 open: rvdk; vera held the CAB
+  A  anna, P4 at 'grond toetsen'                 open: rvdk; vera held the CAB, anna confirmed
+                                                 the card for the RvdK (P4's check step)
   Z  anna, P1 at 'contact zorg leggen'           open: anna's own; vera held the CAB
-  G  gina (GI), P5 at 'warme overdracht regelen' open: toegang; vera discussed it in the VHT
-  V  anna, P3 at 'interventiegesprek voeren'     open: voorzitter; nina made the child's
-                                                 arrangements; vera held the CAB
+  G  gina (GI, Jeugdbescherming Brabant),        open: toegang of Roosendaal; vera discussed it in
+     P5 at 'warme overdracht regelen'            the VHT, rik made the RvdK's toets before it
+  V  anna, P3 at 'interventiegesprek voeren'     open: voorzitter; nina (GGZ West-Brabant) made
+                                                 the child's arrangements; vera held the CAB;
+                                                 the parents were asked and reacted
+
+Besides the users of conftest, a second gemeente and a second organisation for every role
+(SECOND_SCOPE, issue 9 section 4): a toegang user of Moerdijk never sees the Roosendaal case, a
+GI, netwerkpartner or zorgaanbieder of another organisation never sees a case of the first one,
+while a colleague in the same gemeente or organisation does (toegang: the open task is offered to
+her; GI and netwerkpartner: they read the case their organisation takes part in). The regional
+roles (VHT, RvdK, voorzitter) of another gemeente work like their colleagues.
 
 Who is involved is written down here from the procedures (not asked from the service), and what
 each route must answer follows from it:
@@ -14,7 +24,11 @@ each route must answer follows from it:
   auditor    reads everything (200), every act 403
   involved   case and history 200; the task 404 (not theirs); acting 403, claiming an assigned task
              409; the case's inbrenger may hand a task on (assign reaches validation: 422)
-  worker     the task is theirs or their role's: everything 200 / 422 for data left out on purpose
+  worker     the task is theirs or their role's (within gemeente/organisation): everything 200 /
+             422 for data left out on purpose
+The incoming message (the parents' reaction) is recorded only by the case's inbrenger (or someone
+added to the case): 422 for the empty payload where the case takes it (V: the parents were asked),
+404 where it does not; 403 for others who see the case, 404 for outsiders.
 
 Acts that would change the world are probed so that they do not: complete and assign with data
 that fails validation (422 proves the caller got past every access check), claim followed by
@@ -45,8 +59,23 @@ from tests.procedures.gesprek_steps import (
 
 from .helpers import EXTRA_USERS, P0, ApiApp
 
-USERS = [u[0] for u in TEST_USERS] + [u[0] for u in EXTRA_USERS]
-ROLES = {u[0]: u[2] for u in TEST_USERS} | {u[0]: u[2] for u in EXTRA_USERS}
+# (username, naam, rollen, gemeente, organisatie): a second gemeente / organisation for every role.
+SECOND_SCOPE = [
+    ("ivo", "Ivo Inbrenger", ["inbrenger"], "roosendaal", "Jeugdteam Roosendaal"),  # anna's gemeente, not her case
+    ("teun", "Teun Toegang", ["toegang"], "moerdijk", None),
+    ("tess", "Tess Toegang", ["toegang"], "roosendaal", None),                     # tom's colleague
+    ("gijs", "Gijs GI", ["gi"], None, "William Schrikker Jeugdbescherming"),
+    ("greet", "Greet GI", ["gi"], None, "Jeugdbescherming Brabant"),               # gina's colleague
+    ("noor", "Noor Netwerkpartner", ["netwerkpartner"], None, "Veilig Thuis"),
+    ("nils", "Nils Netwerkpartner", ["netwerkpartner"], None, "GGZ West-Brabant"),  # nina's colleague
+    ("zeno", "Zeno Zorgaanbieder", ["zorgaanbieder"], None, "Zorgboog"),
+    ("vita", "Vita VHT", ["veiligheidsteam"], "moerdijk", None),
+    ("rob", "Rob RvdK", ["rvdk"], "moerdijk", None),
+    ("valt", "Valt Voorzitter", ["voorzitter"], "moerdijk", None),
+]
+USERS = [u[0] for u in TEST_USERS] + [u[0] for u in EXTRA_USERS] + [u[0] for u in SECOND_SCOPE]
+ROLES = {u[0]: u[2] for u in TEST_USERS} | {u[0]: u[2] for u in EXTRA_USERS} | {u[0]: u[2] for u in SECOND_SCOPE}
+GEMEENTE = {u[0]: u[3] for u in TEST_USERS} | {u[0]: u[3] for u in SECOND_SCOPE}
 AUDITOR = "ahmed"
 
 
@@ -59,6 +88,8 @@ class WorldCase:
     task_assignee: str | None
     inbrenger: str
     involved: set[str]  # besides the inbrenger and those the open task is for
+    gemeente: str = "roosendaal"
+    takes_reaction: bool = False  # the parents were asked: their reaction is taken, however late
 
 
 def _p5(service, clock) -> CaseDriver:
@@ -72,12 +103,14 @@ def _p5(service, clock) -> CaseDriver:
                   "gina")
     case.complete("Task_OverdrachtBespreken", {"nog_jeugdhulp": True, "advies_overdracht": "Warme overdracht.",
                                                "borging_veiligheid": "Toegang monitort."}, "vera")
+    # The RvdK's "betekenisvol toetsen" comes before the handover to the toegang (issue 9, P5).
+    case.complete("Task_BetekenisvolToetsen", {"toets_positief": True, "toets_toelichting": "Getoetst."}, "rik")
     return case
 
 
-def _world_case(name, driver: CaseDriver, bpmn_id: str, inbrenger: str, involved: set[str]) -> WorldCase:
+def _world_case(name, driver: CaseDriver, bpmn_id: str, inbrenger: str, involved: set[str], **more) -> WorldCase:
     task = driver.task(bpmn_id)
-    return WorldCase(name, driver.case_id, task.id, task.role, task.assignee, inbrenger, involved)
+    return WorldCase(name, driver.case_id, task.id, task.role, task.assignee, inbrenger, involved, **more)
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +119,15 @@ def world(sqlite_template, tmp_path_factory):
     shutil.copy(sqlite_template, path)
     clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
     service = Service(f"sqlite:///{path}", PROCESSES, FORMS, clock=clock)
+    for username, naam, rollen, gemeente, organisatie in SECOND_SCOPE:
+        service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
+                            email=f"{username}@example.org")
     api = ApiApp(service)
 
     b = CaseDriver.start(service, clock, P0, casus(gemeente="moerdijk"), actor="bram")
     a = start_through_p0(service, clock, "interventiegesprek_rvdk")
     a.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True, "vk_versie": "1b"})
+    a.complete("Task_VkControleren", {"vk_compleet": True, "ouders_geinformeerd_rvdk": True})  # P4's check step
     z = CaseDriver.start(service, clock, P0, casus())
     z.complete("Task_CabHouden", dict(cab("zorg"), interventies=["zorg"]))
     z.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
@@ -104,11 +141,13 @@ def world(sqlite_template, tmp_path_factory):
     voorbespreking(v, at(2026, 3, 12, 10, 0), voorzitter="onafhankelijk")
 
     cases = [
-        _world_case("B", b, "Task_CabHouden", "bram", set()),
+        _world_case("B", b, "Task_CabHouden", "bram", set(), gemeente="moerdijk"),
         _world_case("A", a, "Task_GrondToetsen", "anna", {"vera"}),
         _world_case("Z", z, "Task_ContactZorgLeggen", "anna", {"vera"}),
-        _world_case("G", g, "Task_WarmeOverdrachtRegelen", "gina", {"vera"}),
-        _world_case("V", v, "Task_InterventiegesprekVoeren", "anna", {"vera", "nina"}),
+        # greet: the GI organisation of the case (Jeugdbescherming Brabant, gina's) takes part.
+        _world_case("G", g, "Task_WarmeOverdrachtRegelen", "gina", {"vera", "rik", "greet"}),
+        # nils: the netwerkpartner organisation of the case (GGZ West-Brabant, nina's) takes part.
+        _world_case("V", v, "Task_InterventiegesprekVoeren", "anna", {"vera", "nina", "nils"}, takes_reaction=True),
     ]
     assert [(c.task_role, c.task_assignee) for c in cases] == [
         ("veiligheidsteam", None), ("rvdk", None), ("inbrenger", "anna"), ("toegang", None), ("voorzitter", None)]
@@ -116,10 +155,18 @@ def world(sqlite_template, tmp_path_factory):
     service.engine.dispose()
 
 
+def offered(username: str, case: WorldCase) -> bool:
+    """The open task nobody took is for one of the user's roles, within its scope (the world has
+    open tasks of one scoped role only: the toegang, for the case's gemeente)."""
+    if case.task_assignee is not None or case.task_role not in ROLES[username]:
+        return False
+    return case.task_role != "toegang" or GEMEENTE.get(username) == case.gemeente
+
+
 def category(username: str, case: WorldCase) -> str:
     if username == AUDITOR:
         return "auditor"
-    if case.task_assignee == username or (case.task_assignee is None and case.task_role in ROLES[username]):
+    if case.task_assignee == username or offered(username, case):
         return "worker"
     if username == case.inbrenger or username in case.involved:
         return "involved"
@@ -130,7 +177,8 @@ def expected(username: str, case: WorldCase) -> dict[str, int]:
     kind = category(username, case)
     if kind == "outsider":
         return dict.fromkeys(ROUTES, 404) | {"in case list": False, "in inbox": False}
-    reads = {"GET case": 200, "GET history": 200, "in case list": True}
+    reads = {"GET case": 200, "GET history": 200, "in case list": True,
+             "message": (422 if case.takes_reaction else 404) if username == case.inbrenger else 403}
     if kind == "auditor":
         return reads | {"GET task": 200, "claim": 403, "unclaim": 403, "assign": 403, "draft": 403,
                         "complete": 403, "in inbox": True}
@@ -142,7 +190,7 @@ def expected(username: str, case: WorldCase) -> dict[str, int]:
                     "in inbox": False}
 
 
-ROUTES = ["GET case", "GET history", "GET task", "claim", "unclaim", "assign", "draft", "complete"]
+ROUTES = ["GET case", "GET history", "GET task", "claim", "unclaim", "assign", "draft", "complete", "message"]
 
 
 def observe(client, case: WorldCase) -> dict:
@@ -154,6 +202,8 @@ def observe(client, case: WorldCase) -> dict:
         "assign": client.post(f"{task}/assign", json={"naar": "niemand", "reden": "Matrix"}).status_code,
         "draft": client.put(f"{task}/draft", json={}).status_code,
         "complete": client.post(f"{task}/complete", json={}).status_code,
+        # an empty reaction: 422 proves the caller got past every access check, and nothing is recorded
+        "message": client.post(f"/api/cases/{case.case_id}/messages/reactie_ouders_ontvangen", json={}).status_code,
     }
     seen["claim"] = client.post(f"{task}/claim").status_code
     if seen["claim"] == 200:
@@ -189,7 +239,8 @@ def test_access_matrix(world, username):
 def test_who_may_start_what(world, username):
     api, _ = world
     client = api.as_(username)
-    startable = {"anna": {P0}, "bram": {P0}, "gina": {P0, "p5_warme_overdracht", "p6_achttien_min_plus"}}
+    gi = {"p5_warme_overdracht", "p6_achttien_min_plus"}
+    startable = {"anna": {P0}, "bram": {P0}, "ivo": {P0}, "gina": {P0, *gi}, "gijs": gi, "greet": gi}
     allowed = startable.get(username, set())
     assert {p["process_id"] for p in client.get("/api/processes").get_json()} == allowed
     # Data that fails validation: 422 means past the role check, 403 means not allowed; nothing starts.
@@ -206,6 +257,9 @@ def test_every_category_of_the_matrix_occurs(world):
     # Every role that has case work is a worker somewhere, except zoe: no diagram has a task for
     # the zorgaanbieder yet, so she is an outsider everywhere.
     workers = {u for u in USERS for c in cases if category(u, c) == "worker"}
-    assert workers == {"anna", "vera", "vince", "rik", "tom", "victor"}
+    assert workers == {"anna", "vera", "vince", "vita", "rik", "rob", "tom", "tess", "victor", "valt"}
     involved = {u for u in USERS for c in cases if category(u, c) == "involved"}
-    assert involved == {"anna", "bram", "gina", "vera", "nina"}
+    assert involved == {"anna", "bram", "gina", "greet", "vera", "nina", "nils", "rik"}
+    # The second gemeente and the other organisations see nothing of these cases.
+    outsiders = {u for u in USERS if all(category(u, c) == "outsider" for c in cases)}
+    assert {"ivo", "teun", "gijs", "noor", "zeno"} <= outsiders

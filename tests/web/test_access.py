@@ -262,3 +262,13 @@ def test_without_a_session_every_page_leads_to_the_login(world):
         response = browser.post(url, {"actie": "afronden"})
         assert response.status_code == 302 and response.headers["Location"].startswith("/inloggen"), url
         assert browser.post(url, {"actie": "afronden"}, csrf=False).status_code == 400, url
+
+
+def test_a_task_for_the_role_in_another_gemeente_or_organisation_is_not_in_the_werkbak(world):
+    """The tab 'Taken voor mijn rollen' offers only tasks within the user's gemeente/organisation:
+    the toegang task of the Roosendaal case is tom's to take, never teun's (Moerdijk)."""
+    web, cases, tasks = world
+    link = f'href="/taken/{tasks["G.warm"]}"'
+    assert link in html(web.browser("tom").get("/werkbak?tab=rol"))
+    for username in ("teun", "gijs"):
+        assert link not in html(web.browser(username).get("/werkbak?tab=rol")), username
