@@ -64,6 +64,7 @@ def load_demo(service: Service) -> list[str]:
                        "wanneer": (today + timedelta(days=14)).isoformat(), "monitoring": "VHT over 6 weken"}],
         "interventies": ["interventiegesprek", "zorg"],
         "aansluitende_partners": [{"naam": "Nina Mulder", "organisatie": "GGZ West-Brabant", "rol": "netwerkpartner"}],
+        "netwerkpartner_gebruikers": ["nina"],  # chosen in the CAB: she sees the case (issue 9, section 4)
     }, "vera")
     vk = service.tasks(case_id=case.id)[0]
     service.complete_task(vk.id, {"vk_advies_verwerkt": True, "vk_versie": "1"}, "anna")

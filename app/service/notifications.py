@@ -65,10 +65,13 @@ def describe_escalation(item: dict) -> str:
 
 
 def _user_emails(session: Session, usernames) -> list[str]:
-    names = {u for u in usernames if u}
+    """Their addresses in the order given (the database returns rows in no fixed order: PostgreSQL
+    after an update of a row, SQLite not), each user once."""
+    names = list(dict.fromkeys(u for u in usernames if u))
     if not names:
         return []
-    return [u.email for u in session.scalars(select(User).where(User.username.in_(names))) if u.email]
+    emails = {u.username: u.email for u in session.scalars(select(User).where(User.username.in_(names)))}
+    return [emails[n] for n in names if emails.get(n)]
 
 
 def card_recipients(session: Session, case: Case, data: dict, lijst: str) -> tuple[list[str], list[str]]:

@@ -137,17 +137,21 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
         log = run.complete(task.spiff_task_id, values)
     except EngineError as exc:
         raise ProcessFailed(str(exc)) from exc
+    # Lock order as the timer worker's: the instance row before the task row. These flush (only
+    # inserts of members/organisations) before the task is touched, and the draft goes after
+    # record_act, so the task's UPDATE is written after the instance's (a worker holding the
+    # instance then makes this save wait and fail with a Conflict instead of a deadlock).
+    people.note_organisation(session, task.case_id, user, task.role)
+    people.record_choices(ctx, session, task.case, ctx.forms.get(task.form_key), values, user.username)
     task.state = "completed"
     task.completed_at = ctx.now()
     task.completed_by = user.username
     task.assignee = task.assignee or user.username
-    people.note_organisation(session, task.case_id, user, task.role)
-    people.record_choices(ctx, session, task.case, ctx.forms.get(task.form_key), values, user.username)
-    if has_draft:
-        session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
     record_act(ctx, session, instance, run, log, type="task_completed", actor=user.username,
                task_bpmn_id=task.bpmn_id, human_task_id=task.id,
                data={"process_id": task.process_id, "task": task.name, "data": values})
+    if has_draft:
+        session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
     return task
 
 

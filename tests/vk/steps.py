@@ -57,9 +57,10 @@ def p5_to_vk_update(service, clock, toestemming: bool):
     case = start_p5(service, clock, "2026-07-06")
     case.complete("Task_Kernbeslissing", KERNBESLISSING, GI)
     case.complete("Task_CasusInbrengenVht", INBRENGEN, GI)
-    case.complete("Task_OverdrachtBespreken", bespreking(True), "vera")
+    # The VHT chooses the toegang professional of the case's gemeente (Roosendaal): tom.
+    case.complete("Task_OverdrachtBespreken", {**bespreking(True), "toegang_gebruiker": "tom"}, "vera")
+    case.complete("Task_BetekenisvolToetsen", toets(True), "rik")  # the RvdK's toets before the handover
     case.complete("Task_WarmeOverdrachtRegelen", WARME_OVERDRACHT, "tom")
-    case.complete("Task_BetekenisvolToetsen", toets(True), "rik")
     case.complete("Task_AfsluitgesprekPlannen", plannen(True), GI)
     case.complete("Task_AfsluitgesprekVoeren", AFSLUITGESPREK, GI)
     case.complete("Task_InstemmingUpdateVragen", instemming_update(True), GI)

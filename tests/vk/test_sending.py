@@ -35,13 +35,19 @@ def test_the_card_to_the_rvdk_arrives_as_pdf_and_is_kept(service, clock, smtp):
 
 
 def test_consent_given_the_card_is_shared_with_the_toegang(service, clock):
+    # Other toegang users: one of the same gemeente (not chosen) and one of another gemeente.
+    service.upsert_user("tess", "Tess Toegang", ["toegang"], gemeente="roosendaal", email="tess@example.org")
+    service.upsert_user("teun", "Teun Toegang", ["toegang"], gemeente="moerdijk", email="teun@example.org")
     case = p5_to_vk_update(service, clock, toestemming=True)
+    (handover,) = [t for t in service.tasks(case_id=case.case_id, state=None)
+                   if t.bpmn_id == "Task_WarmeOverdrachtRegelen"]
+    assert handover.assignee == "tom"
     assert "vk_naar_toegang" in case.sent_messages()
     sends, consents = log(service, case.case_id)
     assert [(c.waarvoor, c.gegeven) for c in consents] == [("delen met de gemeentelijke toegang", True)]
     (shared,) = [s for s in sends if s.reden == "vk_naar_toegang"]
     assert shared.status == "verzonden" and shared.versie == 2
-    assert shared.aan == ["tom@example.org"]
+    assert shared.aan == ["tom@example.org"]  # only the chosen toegang professional of the case's gemeente
     assert shared.pdf.startswith(b"%PDF")
     outgoing = [m for m in service.outbox() if m.reason == "vk_naar_toegang"]
     assert len(outgoing) == 1

@@ -54,7 +54,9 @@ def assert_person_won(service: Service, case_id: int, task_id: int) -> None:
     assert (task.state, task.completed_by) == ("completed", "anna")
     (instance,) = service.case(case_id).instances
     assert (instance.status, instance.eindstatus, instance.next_timer_at) == ("completed", "op_tijd", None)
-    assert history(service, case_id) == ["instance_started", "task_completed"]
+    # Its only procedure ended: the case is closed in the same act ("Casus afgesloten"), once.
+    assert history(service, case_id) == ["instance_started", "task_completed", "casus_afgesloten"]
+    assert service.case(case_id).status == "afgesloten"
     assert service.replay_case(case_id).identical
 
 
@@ -63,7 +65,8 @@ def assert_deadline_won(service: Service, case_id: int, task_id: int) -> None:
     assert (task.state, task.completed_by) == ("cancelled", None)
     (instance,) = service.case(case_id).instances
     assert (instance.status, instance.eindstatus, instance.next_timer_at) == ("completed", "te_laat", None)
-    assert history(service, case_id) == ["instance_started", "timer_fired"]
+    assert history(service, case_id) == ["instance_started", "timer_fired", "casus_afgesloten"]
+    assert service.case(case_id).status == "afgesloten"
     assert service.replay_case(case_id).identical
     with pytest.raises(Conflict, match="vervallen"):
         service.complete_task(task_id, ANSWER, "anna")

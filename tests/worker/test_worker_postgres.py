@@ -3,8 +3,9 @@
 - Two workers started at the same moment over 1,000 due deadlines: each deadline fires exactly
   once, every case ends in Eind_te_laat, and both workers did part of the work.
 - A worker killed with SIGKILL in the middle of its batch: every instance is either untouched
-  (still waiting, task open, no timer event) or completely fired (ended, task cancelled, one
-  timer event); a second run fires the rest, and in total each deadline fired once.
+  (still waiting, task open, no timer event, case open) or completely fired (ended, task cancelled,
+  one timer event, the case 'afgesloten' with one casus_afgesloten event); a second run fires the
+  rest, and in total each deadline fired once.
 
 The two racing workers get `--now` one second apart (both after the deadline), so the `at` of
 each timer_fired event tells which worker fired it without relying on their output. The kill is
@@ -69,7 +70,10 @@ def instance_rows(service: Service) -> list:
                        AS tasks,
                    (SELECT count(*) FROM event e WHERE e.instance_id = i.id AND e.type = 'timer_fired')
                        AS timer_events,
-                   (SELECT count(*) FROM event e WHERE e.case_id = i.case_id) AS events
+                   (SELECT count(*) FROM event e WHERE e.case_id = i.case_id) AS events,
+                   (SELECT count(*) FROM event e WHERE e.case_id = i.case_id AND e.type = 'casus_afgesloten')
+                       AS closed_events,
+                   (SELECT c.status FROM casus c WHERE c.id = i.case_id) AS case_status
             FROM process_instance i ORDER BY i.id
         """)).all()
 
@@ -81,12 +85,14 @@ def fired_count(service: Service) -> int:
 
 def waiting(row) -> bool:
     return (row.status == "running" and row.eindstatus is None and row.next_timer_at == DEADLINE
-            and row.tasks == "open" and row.timer_events == 0 and row.events == 1)
+            and row.tasks == "open" and row.timer_events == 0 and row.events == 1 and row.case_status == "open")
 
 
 def fired(row) -> bool:
     return (row.status == "completed" and row.eindstatus == "te_laat" and row.next_timer_at is None
-            and row.tasks == "cancelled" and row.timer_events == 1 and row.events == 2)
+            and row.tasks == "cancelled" and row.timer_events == 1
+            # the case's only procedure ended: the case is closed in the same act, once
+            and row.closed_events == 1 and row.case_status == "afgesloten" and row.events == 3)
 
 
 def run_timers(url: str, now) -> subprocess.Popen:
