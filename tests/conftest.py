@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from app.engine.clock import TZ, FixedClock
 from app.service import Service
 from persistence.db import make_engine
+from persistence.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -76,17 +77,28 @@ def pg_database() -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     _prepare(url, FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=TZ)))
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        _PG_USERS[url] = [dict(row._mapping) for row in connection.execute(User.__table__.select())]
+    engine.dispose()
     yield url
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+# The users of each PostgreSQL test database as _prepare left them: every test starts from these,
+# whatever a test before it did to the accounts (e.g. the page tests' demo users with other names).
+_PG_USERS: dict[str, list[dict]] = {}
+
+
 def _clean_pg(url: str) -> None:
+    users = User.__table__
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session "
-                                "RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
+                                "app_user RESTART IDENTITY CASCADE"))
+        connection.execute(users.insert(), _PG_USERS[url])
     engine.dispose()
 
 
