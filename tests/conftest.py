@@ -96,6 +96,8 @@ def _clean_pg(url: str) -> None:
     users = User.__table__
     engine = make_engine(url)
     with engine.begin() as connection:
+        if url not in _PG_USERS:  # a database of its own (tests/worker): its users as first cleaned
+            _PG_USERS[url] = [dict(row._mapping) for row in connection.execute(users.select())]
         connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
                                 "app_user RESTART IDENTITY CASCADE"))
         connection.execute(users.insert(), _PG_USERS[url])
