@@ -26,6 +26,10 @@ from .users import require_user
 # {message name: (accepts(session, case) -> bool, record(ctx, session, case, values, actor) -> Delivered)}
 LATE: dict = {}
 
+# Messages the case's own professionals send to change its course (not a word from outside that the
+# case waits for): the case page offers them as actions.
+OWN_ACTIONS = frozenset({"moment_wijzigen"})
+
 NAME = re.compile(r"[a-z][a-z0-9_]{0,79}")
 FORM = "bericht_{}"
 

@@ -7,6 +7,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from app.formdefs import FormDefinitionError
 from app.service.access import require_may_act
 from app.service.errors import InvalidInput, PermissionDenied
+from app.service.messages import OWN_ACTIONS
 
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
@@ -35,8 +36,10 @@ def case_page(case_id: int):
     view = service().case_view(username, case_id)
     task_names = service().case_task_names(username, case_id)
     # Also the parents' reaction after the sending day: it is never refused for being late.
-    waiting = [(name, title) for name, title, _ in service().receivable_messages(username, case_id)]
-    return render_template("case.html", nav="casussen", view=view, case=view.case, waiting=waiting,
+    receivable = service().receivable_messages(username, case_id)
+    waiting = [(name, title) for name, title, _ in receivable if name not in OWN_ACTIONS]
+    actions = [(name, title) for name, title, _ in receivable if name in OWN_ACTIONS]
+    return render_template("case.html", nav="casussen", view=view, case=view.case, waiting=waiting, actions=actions,
                            history=history_lines(view.history, task_names))
 
 

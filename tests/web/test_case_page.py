@@ -148,6 +148,10 @@ def test_the_parents_reaction_is_recorded_on_its_page(web):
     anna = web.browser("anna")
     page = html(anna.get(f"/casussen/{case_id}"))
     assert "De casus wacht op een bericht" in page and f'href="{url}"' in page
+    # Changing the moment is the inbrenger's own act, not a word the case waits for from outside.
+    waiting_part, actions_part = page.split('id="wacht-kop"')[1].split('id="acties-kop"')
+    assert "moment_wijzigen" not in waiting_part
+    assert f'href="/casussen/{case_id}/berichten/moment_wijzigen">Moment van het gesprek wijzigen</a>' in actions_part
     form = anna.get(url)
     assert form.status_code == 200 and "Reactie van ouders op de Veiligheidskaart" in html(form)
     assert "De procedure wacht niet meer op dit bericht" not in html(form)  # on time: the procedure waits
