@@ -1,29 +1,58 @@
 """`make bench`: what the product adds to bare SpiffWorkflow, measured in one run.
 
-Printed, from one run on this machine (ratios, because machines are noisy):
-  complete_vs_bare_ratio      our complete_task (load from the database, validate the form, run,
-                              project the inbox, log the event, commit) against bare SpiffWorkflow
-                              doing deserialize -> complete -> serialize in memory, for the same
-                              steps of the same process (P0 -> P1 zorg, a real procedure);
-  complete_vs_bare_ratio_loop the same on a one-task rework loop (the smallest possible process);
-  cases_per_second            whole P0 -> P1 cases (start + 3 completions) through the service layer;
-  state_growth_1000_vs_10     stored state size after 1000 passes of the rework loop against 10,
-                              with stock SpiffWorkflow's growth beside it.
+The two sides of the ratios, per step (one user task completed; the steps are P0 -> P1 zorg, a real
+procedure with called subprocesses, and a one-task rework loop, the smallest possible process):
+
+  ours        Service.complete_task: one database transaction that reads the task, its instance, case
+              and the acting user in one query, checks access, validates the form and applies the
+              task rules, loads the instance state against the pinned version's specs (kept apart,
+              cached), completes the task, runs the engine, prunes and saves the state with the
+              columns the inbox and the timer worker query, projects the inbox (human_task rows),
+              appends the hash-chained event with a state fingerprint, queues notifications and
+              commits (SQLite by default: WAL, synchronous=NORMAL, BEGIN IMMEDIATE).
+  bare        SpiffWorkflow 3.2.0 as a competent integration uses it (as its own example application
+              does): the specs are serialized once apart from the instances and deserialized once
+              into memory; the instance JSON holds only the task tree (workflow, subprocesses,
+              events), not the spec or the called specs. Per step: deserialize_json of the state
+              (restored against the in-memory specs) -> complete the ready user task with the same
+              data -> do_engine_steps -> serialize_json. Same parser, script engine, helpers and
+              fixed clock as ours; the state lives in a Python string.
+  bare_sqlite the same as bare, with the state kept in a SQLite row (a fresh file, WAL,
+              synchronous=NORMAL as ours): BEGIN IMMEDIATE, SELECT the JSON, the same work, UPDATE
+              the row, COMMIT.
+
+Only the step is timed on every side (starting the case is not). Rounds are interleaved: each round
+measures every side on both processes, in a rotating order, so a noisy neighbour hits all sides
+alike. Each ratio is the median of the per-round ratios, with their p25-p75 and min-max beside it.
+
+Printed:
+  complete_vs_bare_ratio              ours / bare on P0 -> P1 zorg
+  complete_vs_bare_sqlite_ratio       ours / bare_sqlite on P0 -> P1 zorg
+  complete_vs_bare_ratio_loop         ours / bare on the one-task loop
+  complete_vs_bare_sqlite_ratio_loop  ours / bare_sqlite on the one-task loop
+  bare_state_bytes(_loop)             the state the bare side saves at the last step (no specs in it)
+  cases_per_second                    whole P0 -> P1 cases (start + 3 completions) through the service layer;
+  state_growth_1000_vs_10             stored state size after 1000 passes of the rework loop against 10,
+                                      with stock SpiffWorkflow's growth beside it.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.util.task import TaskState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +74,11 @@ CASUS = {
     "ouders": [{"naam": "Petra", "gezag": True}], "jeugdigen": [{"naam": "Sam", "geboortedatum": "2015-06-01"}],
     "cab_datum": "2026-03-02", "maatregel": "geen",
 }
+# cab_gehouden_op is given (ours fills it in only when absent), so both sides get the same data.
 P0_ZORG = ("p0_consultatie_advies", ROOT / "processes", CASUS, [
     ("Task_CabHouden", "vera", {"advies_type": "andere_aanpak", "advies_tekst": "Zorg.",
-                                "afspraken": [{"wie": "A", "wat": "B"}], "interventies": ["zorg"]}),
+                                "afspraken": [{"wie": "A", "wat": "B"}], "interventies": ["zorg"],
+                                "cab_gehouden_op": "2026-03-02"}),
     ("Task_AdviesVerwerken", "anna", {"vk_advies_verwerkt": True}),
     ("Task_ContactZorgLeggen", "anna", {"zorgsoort": "eerstelijns", "zorgaanbieder_naam": "Buurtteam",
                                         "zorg_vht_organisatie": False}),
@@ -56,33 +87,103 @@ LOOP = ("bench_herstelronde", HERE / "processes", {"omschrijving": "bench"},
         [("Task_Bewerken", "anna", {"klaar": k}) for k in (False, False, False, True)])
 
 
-def bare(scenario, cases: int) -> float:
-    """Mean ms per step for stock SpiffWorkflow: state JSON (spec embedded) in and out per step."""
-    process_id, folder, start_data, steps = scenario
-    parser = VhtParser(validator=BpmnValidator())
-    parser.add_bpmn_files_by_glob(str(folder / "*.bpmn"))
-    spec, subs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
-    parameters = load_parameters(ROOT / "processes")
-    data = {**start_data, "inbrenger": "anna", "instellingen": parameters}
-    engine = PythonScriptEngine(environment=TaskDataEnvironment(make_helpers(WerkdagKalender(), data)))
-    ser = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
+def _specs_apart_serializer(specs: dict) -> BpmnWorkflowSerializer:
+    """Stock serializer whose workflow converter writes spec names, not specs, and restores the
+    workflow against `specs` ({name: spec}, deserialized once). The example application's
+    SqliteSerializer does the same with its own WorkflowConverter."""
+
+    class SpecsApart(BpmnWorkflowConverter):
+        def to_dict(self, workflow):
+            dct = WorkflowConverter.to_dict(self, workflow)
+            dct["spec"] = workflow.spec.name
+            dct["subprocess_specs"] = sorted(workflow.subprocess_specs)
+            dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+            dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            return dct
+
+        def from_dict(self, dct):
+            spec = specs[dct.pop("spec")]
+            subprocess_specs = {name: specs[name] for name in dct.pop("subprocess_specs")}
+            workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+            workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+            workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(workflow, dct)
+            self.subprocesses_from_dict(dct["subprocesses"], workflow)
+            workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+            return workflow
+
+    config = _config()
+    config[BpmnWorkflow] = SpecsApart
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class Bare:
+    """Bare SpiffWorkflow for one scenario: specs stored apart once, state per step (see the docstring)."""
+
+    def __init__(self, scenario, folder_for_db: Path | None = None):
+        process_id, folder, start_data, self.steps = scenario
+        parser = VhtParser(validator=BpmnValidator())
+        parser.add_bpmn_files_by_glob(str(folder / "*.bpmn"))
+        subs = parser.get_subprocess_specs(process_id)
+        self.sub_names = sorted(subs)
+        parsed = {**subs, process_id: parser.get_spec(process_id)}
+        # Stored apart (as JSON, once), then deserialized once: the specs every step restores against.
+        spec_ser = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
+        stored = json.dumps({name: spec_ser.to_dict(spec) for name, spec in parsed.items()})
+        self.specs = {name: spec_ser.from_dict(dct) for name, dct in json.loads(stored).items()}
+        self.process_id = process_id
+        self.ser = _specs_apart_serializer(self.specs)
+        self.data = {**start_data, "inbrenger": "anna", "instellingen": load_parameters(ROOT / "processes")}
+        self.engine = PythonScriptEngine(environment=TaskDataEnvironment(make_helpers(WerkdagKalender(), self.data)))
+        self.db = None
+        if folder_for_db is not None:
+            self.db = sqlite3.connect(folder_for_db / f"bare_{process_id}.sqlite", isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS workflow (id INTEGER PRIMARY KEY, state TEXT NOT NULL)")
+        self.state_bytes = 0  # the state saved by the last step
+
+    def start(self) -> str | int:
+        wf = BpmnWorkflow(self.specs[self.process_id], {name: self.specs[name] for name in self.sub_names},
+                          script_engine=self.engine)
+        wf.task_tree.data.update(self.data)
+        wf.do_engine_steps()
+        state = self.ser.serialize_json(wf)
+        if self.db is None:
+            return state
+        return self.db.execute("INSERT INTO workflow (state) VALUES (?)", (state,)).lastrowid
+
+    def step(self, ref, bpmn_id: str, values: dict):
+        """One request: load -> complete the ready user task -> engine steps -> save. Returns the new ref."""
+        if self.db is not None:
+            self.db.execute("BEGIN IMMEDIATE")
+            (state,) = self.db.execute("SELECT state FROM workflow WHERE id = ?", (ref,)).fetchone()
+        else:
+            state = ref
+        wf = self.ser.deserialize_json(state)
+        wf.script_engine = self.engine
+        task = next(t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == bpmn_id)
+        task.data.update(values)
+        task.run()
+        wf.do_engine_steps()
+        state = self.ser.serialize_json(wf)
+        self.state_bytes = len(state)
+        if self.db is None:
+            return state
+        self.db.execute("UPDATE workflow SET state = ? WHERE id = ?", (state, ref))
+        self.db.execute("COMMIT")
+        return ref
+
+
+def bare(side: Bare, cases: int) -> float:
+    """Mean ms per step of the bare side, same steps as ours."""
     times = []
     with clock_mod.active(clock_mod.FixedClock(START)):
         for _ in range(cases):
-            wf = BpmnWorkflow(spec, subs, script_engine=engine)
-            wf.task_tree.data.update(data)
-            wf.do_engine_steps()
-            state = ser.serialize_json(wf)
-            for bpmn_id, _actor, values in steps:
+            ref = side.start()
+            for bpmn_id, _actor, values in side.steps:
                 t0 = time.perf_counter()
-                wf = ser.deserialize_json(state)
-                wf.script_engine = engine
-                task = next(t for t in wf.get_tasks(state=TaskState.READY, manual=True)
-                            if t.task_spec.bpmn_id == bpmn_id)
-                task.data.update(values)
-                task.run()
-                wf.do_engine_steps()
-                state = ser.serialize_json(wf)
+                ref = side.step(ref, bpmn_id, values)
                 times.append(time.perf_counter() - t0)
     return statistics.mean(times) * 1000
 
@@ -147,15 +248,24 @@ def stock_loop_sizes(passes: int) -> dict[int, int]:
     return sizes
 
 
+def _spread(values: list[float]) -> str:
+    p25, _p50, p75 = statistics.quantiles(values, n=4, method="inclusive")
+    return f"median of {len(values)} rounds; p25-p75 {p25:.2f}-{p75:.2f}; min-max {min(values):.2f}-{max(values):.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary folder")
-    parser.add_argument("--cases", type=int, default=100, help="cases per ratio measurement (default 100)")
+    parser.add_argument("--database-url", help="ours: default a fresh SQLite file in a temporary folder "
+                        "(bare_sqlite always uses a fresh SQLite file beside it)")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds per ratio (default 9)")
+    parser.add_argument("--cases", type=int, default=10,
+                        help="cases per side, process and round (default 10; P0 has 3 steps per case, the loop 4)")
     parser.add_argument("--passes", type=int, default=1000, help="rework-loop passes for state growth")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput run")
     args = parser.parse_args()
 
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
+    tmp = Path(tempfile.mkdtemp())
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
     clock = clock_mod.FixedClock(START)
     services = {}
     for name, folder, forms in (("procedures", ROOT / "processes", ROOT / "forms"),
@@ -167,29 +277,41 @@ def main() -> None:
             service.upsert_user(user, user, roles)
         services[name] = service
 
-    ours(services["procedures"], P0_ZORG, 5)  # warm up caches (spec parse, statement cache)
-    bare(P0_ZORG, 5)
-    # Interleaved rounds, median of the per-round figures: a noisy neighbour hits both sides.
-    rounds = 5
-    per_round = max(1, args.cases // rounds)
-    samples = {"ours": [], "bare": [], "ours_loop": [], "bare_loop": []}
-    for _ in range(rounds):
-        samples["ours"].append(ours(services["procedures"], P0_ZORG, per_round))
-        samples["bare"].append(bare(P0_ZORG, per_round))
-        samples["ours_loop"].append(ours(services["loop"], LOOP, per_round))
-        samples["bare_loop"].append(bare(LOOP, per_round))
-    our_ms, bare_ms = statistics.median(samples["ours"]), statistics.median(samples["bare"])
-    our_loop, bare_loop = statistics.median(samples["ours_loop"]), statistics.median(samples["bare_loop"])
+    scenarios = {"": (P0_ZORG, services["procedures"]), "_loop": (LOOP, services["loop"])}
+    sides, bare_sides = {}, {}
+    for suffix, (scenario, service) in scenarios.items():
+        bare_side, sqlite_side = Bare(scenario), Bare(scenario, tmp)
+        bare_sides[suffix] = bare_side
+        # Warm up every side (spec parse and caches, statement cache, SQLite files).
+        ours(service, scenario, 3)
+        bare(bare_side, 3)
+        bare(sqlite_side, 3)
+        sides[suffix] = {"ours": lambda n, sv=service, sc=scenario: ours(sv, sc, n),
+                         "bare": lambda n, b=bare_side: bare(b, n),
+                         "bare_sqlite": lambda n, b=sqlite_side: bare(b, n)}
+    # Interleaved rounds in a rotating order: a noisy neighbour hits every side alike.
+    samples = {suffix: {side: [] for side in measure} for suffix, measure in sides.items()}
+    for r in range(args.rounds):
+        for suffix, measure in sides.items():
+            names = list(measure)
+            for side in names[r % 3:] + names[:r % 3]:
+                samples[suffix][side].append(measure[side](args.cases))
     rate = cases_per_second(services["procedures"], P0_ZORG, args.seconds)
     sizes = loop_sizes(services["loop"], args.passes)
     stock = stock_loop_sizes(args.passes)
 
-    print(f"database: {services['procedures'].engine.url.get_backend_name()}")
-    print(f"complete_task_ms: {our_ms:.2f}   (service layer, P0 -> P1 zorg, incl. database commit)")
-    print(f"bare_load_complete_save_ms: {bare_ms:.2f}   (stock SpiffWorkflow in memory, same steps)")
-    print(f"complete_vs_bare_ratio: {our_ms / bare_ms:.2f}")
-    print(f"complete_task_ms_loop: {our_loop:.2f}   bare_ms_loop: {bare_loop:.2f}")
-    print(f"complete_vs_bare_ratio_loop: {our_loop / bare_loop:.2f}")
+    print(f"database: {services['procedures'].engine.url.get_backend_name()}   (ours; bare_sqlite: sqlite)")
+    for suffix, label in (("", "P0 -> P1 zorg"), ("_loop", "one-task loop")):
+        ms = {side: statistics.median(values) for side, values in samples[suffix].items()}
+        print(f"--- {label}: ms per step, median of per-round means")
+        print(f"complete_task_ms{suffix}: {ms['ours']:.2f}   bare_ms{suffix}: {ms['bare']:.2f}   "
+              f"bare_sqlite_ms{suffix}: {ms['bare_sqlite']:.2f}")
+        for base in ("bare", "bare_sqlite"):
+            ratios = [o / b for o, b in zip(samples[suffix]["ours"], samples[suffix][base])]
+            name = "complete_vs_bare_ratio" if base == "bare" else "complete_vs_bare_sqlite_ratio"
+            print(f"{name}{suffix}: {statistics.median(ratios):.2f}   ({_spread(ratios)})")
+    print(f"bare_state_bytes: {bare_sides[''].state_bytes}   bare_state_bytes_loop: {bare_sides['_loop'].state_bytes}"
+          "   (the state each bare step saves, at the last step; specs kept apart)")
     print(f"cases_per_second: {rate:.1f}   (P0 -> P1 zorg: start + 3 completions, service layer)")
     for n, size in sorted(sizes.items()):
         print(f"state_bytes_after_{n}: {size}")
