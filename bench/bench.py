@@ -249,6 +249,8 @@ def stock_loop_sizes(passes: int) -> dict[int, int]:
 
 
 def _spread(values: list[float]) -> str:
+    if len(values) < 2:
+        return "one round: no spread"
     p25, _p50, p75 = statistics.quantiles(values, n=4, method="inclusive")
     return f"median of {len(values)} rounds; p25-p75 {p25:.2f}-{p75:.2f}; min-max {min(values):.2f}-{max(values):.2f}"
 
