@@ -85,7 +85,7 @@ def test_late_reaction_of_the_parents_reaches_the_recipients_of_the_definitive_c
     case.move_clock(at(2026, 3, 10, 14, 0))
     log_in(page, base_url, "anna")
     page.goto(f"{base_url}/casussen/{case.case_id}")
-    waiting = page.locator("section.wacht")
+    waiting = page.locator("section.wacht:not(.acties)")
     expect(waiting).to_contain_text("De casus wacht op een bericht")
     waiting.get_by_role("link", name="Reactie van ouders op de Veiligheidskaart vastleggen").click()
     expect(page.locator("h1")).to_have_text("Reactie van ouders op de Veiligheidskaart")
