@@ -8,6 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
+# Execution option of the sessions that only read (make_read_sessionmaker).
+READ_ONLY = "vht_read_only"
 DEFAULT_URL = f"sqlite:///{ROOT / 'instance' / 'vht.sqlite'}"
 
 
@@ -39,10 +41,13 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection):
+        def _begin(connection):
             # Writers queue up front instead of failing halfway on a stale snapshot: on SQLite
             # two acts on one case run one after the other, each on the state the other left.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Reads take no lock at all (WAL: they see the last commit), so a page never waits
+            # behind an act.
+            read_only = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
@@ -51,3 +56,25 @@ def make_engine(url: str | None = None) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     # No autoflush: an operation writes once, at its end (each implicit flush cost ~1 ms).
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class WriteInReadOnlySession(RuntimeError):
+    """A bug: an operation declared as a read tried to write."""
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker:
+    """Sessions for operations that only read: on SQLite a deferred transaction (no writer lock),
+    and any attempt to write in one is refused, so a read can never half-write either."""
+    sessions = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, autoflush=False)
+
+    @event.listens_for(sessions, "before_flush")
+    def _no_flush(session, _context, _instances):
+        if session.new or session.dirty or session.deleted:
+            raise WriteInReadOnlySession("write in a read-only session")
+
+    @event.listens_for(sessions, "do_orm_execute")
+    def _no_dml(state):
+        if not state.is_select:
+            raise WriteInReadOnlySession("write statement in a read-only session")
+
+    return sessions

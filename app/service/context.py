@@ -62,6 +62,7 @@ class Context:
     base_url: str = "http://127.0.0.1:5000"
     specs: SpecCache = field(default_factory=SpecCache)
     runtime: Runtime = None  # type: ignore[assignment]
+    read_sessions: sessionmaker | None = None  # reads only (persistence.db.make_read_sessionmaker)
 
     def __post_init__(self):
         kalender = WerkdagKalender(
@@ -73,6 +74,18 @@ class Context:
     def now(self):
         """Inside an operation: the instant it runs at; outside: the configured clock."""
         return (clock_mod.active_clock() or self.clock).now()
+
+    @contextlib.contextmanager
+    def reading(self):
+        """An operation that only reads: the same frozen clock, no writer lock (on SQLite a
+        deferred transaction, so it never queues behind an act); a write in it is a bug and fails."""
+        with clock_mod.active(clock_mod.FixedClock(self.clock.now())):
+            session: Session = (self.read_sessions or self.sessions)()
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
 
     @contextlib.contextmanager
     def transaction(self, clock: clock_mod.Clock | None = None):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.engine import clock as clock_mod
 from app.formdefs import FormRegistry
-from persistence.db import make_engine, make_sessionmaker
+from persistence.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, achttien, case_view, cases, deploy, inbox, messages, outbox, people, replay, tasks, timers, users
@@ -29,6 +29,7 @@ class Service:
         self.engine = engine or make_engine(database_url)
         self.ctx = Context(
             sessions=make_sessionmaker(self.engine),
+            read_sessions=make_read_sessionmaker(self.engine),
             processes_dir=Path(processes_dir),
             forms=FormRegistry(Path(forms_dir)),
             clock=clock or clock_mod.SystemClock(),
@@ -110,7 +111,7 @@ class Service:
     def due_timers(self, now: datetime | None = None) -> list[ProcessInstance]:
         """The running instances whose next timer is due at `now` (what a worker round would fire)."""
         now = now or self.ctx.now()
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return session.scalars(
                 select(ProcessInstance).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
                 .order_by(ProcessInstance.next_timer_at)).all()
@@ -119,7 +120,7 @@ class Service:
         return outbox.deliver_due(self.ctx, sender, now)
 
     def outbox(self, status: str | None = None) -> list:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return outbox.listing(session, status)
 
     def retry_outbox(self, message_id: int, actor: str):
@@ -171,17 +172,17 @@ class Service:
             return accounts.issue_token(session, username)
 
     def user_for_token(self, token: str) -> User | None:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return accounts.user_for_token(session, token)
 
     def user(self, username: str) -> User:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return users.require_user(session, username)
 
     def colleagues_with_role(self, role: str, case_id: int | None = None) -> list[User]:
         """Active users with the role; with a case only those who may work for it there (gemeente,
         organisation: access.in_scope), so a task is never handed to another gemeente."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             rows = session.scalars(select(User).where(User.actief.is_(True)).order_by(User.naam)).all()
             case = session.get(Case, case_id) if case_id is not None else None
             return [u for u in rows if role in (u.rollen or [])
@@ -190,11 +191,11 @@ class Service:
     # --- what one person may see ----------------------------------------------------------
 
     def inbox(self, username: str, **filters) -> inbox.InboxPage:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return inbox.inbox(self.ctx, session, users.require_user(session, username), **filters)
 
     def visible_cases(self, username: str, *, search: str | None = None, limit: int = 200) -> list[Case]:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             user = users.require_user(session, username)
             query = select(Case).where(access.visible_case_clause(user))
             if search:
@@ -206,23 +207,23 @@ class Service:
             return rows
 
     def case_for(self, username: str, case_id: int) -> Case:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             case = access.require_case(session, users.require_user(session, username), case_id)
             _ = case.instances
             return case
 
     def case_view(self, username: str, case_id: int) -> case_view.CaseView:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return case_view.case_view(self.ctx, session, users.require_user(session, username), case_id)
 
     def history_for(self, username: str, case_id: int) -> list[Event]:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             access.require_case(session, users.require_user(session, username), case_id)
             return session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
 
     def task_for(self, username: str, task_id: int) -> tuple[HumanTask, Case, dict | None]:
         """The task (if it is for this user), its case, and the user's draft of it."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             task = access.require_task(session, users.require_user(session, username), task_id)
             return task, task.case, tasks.draft_for(session, task_id, username)
 
@@ -233,7 +234,7 @@ class Service:
         definition = self.ctx.forms.get(task.form_key)
         if not people.fields.has_people(definition):
             return definition
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return people.resolve(definition, people.for_case(session, session.get(Case, task.case_id)))
 
     def start_form(self, form_key: str, username: str):
@@ -241,7 +242,7 @@ class Service:
         definition = self.ctx.forms.get(form_key)
         if not people.fields.has_people(definition):
             return definition
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return people.resolve(definition, people.lookup(session, None, starter=users.require_user(session, username)))
 
     def task_prefill(self, task: HumanTask, case: Case) -> dict:
@@ -249,12 +250,12 @@ class Service:
         return task_rules.prefill(task.form_key, case.gegevens or {}, self.ctx.now().astimezone(clock_mod.TZ).date())
 
     def next_task_for(self, case_id: int, username: str) -> HumanTask | None:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return tasks.next_task_for(session, case_id, username)
 
     def startable_processes(self, username: str) -> list[ProcessVersion]:
         """The newest version of each procedure this user's roles may start."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             user = users.require_user(session, username)
             newest: dict[str, ProcessVersion] = {}
             for version in session.scalars(select(ProcessVersion).where(ProcessVersion.start_form.is_not(None))
@@ -266,28 +267,28 @@ class Service:
     # --- reading ------------------------------------------------------------------------
 
     def tasks(self, **filters) -> list[HumanTask]:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return tasks.list_tasks(session, **filters)
 
     def task(self, task_id: int) -> HumanTask:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return get_or_404(session, HumanTask, task_id, "Taak")
 
     def case(self, case_id: int) -> Case:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             case = get_or_404(session, Case, case_id, "Casus")
             _ = case.instances  # loaded while the session is open
             return case
 
     def cases(self) -> list[Case]:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             rows = session.scalars(select(Case).order_by(Case.id)).all()
             for row in rows:
                 _ = row.instances
             return rows
 
     def case_history(self, case_id: int) -> list[Event]:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             get_or_404(session, Case, case_id, "Casus")
             return session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
 
@@ -296,14 +297,14 @@ class Service:
             return replay.replay_case(self.ctx, session, case_id)
 
     def summary(self) -> dict:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return {
                 "open_tasks": session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "open")),
                 "cases": session.scalar(select(func.count()).select_from(Case)),
             }
 
     def process_versions(self) -> list[ProcessVersion]:
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version)).all()
 
     # --- for the pages (small reads and one act with its access check) ----------------------
@@ -319,19 +320,19 @@ class Service:
 
     def process_names(self) -> dict[str, str]:
         """{process_id: Dutch name} of the newest version of every deployed procedure."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
                                    .order_by(ProcessVersion.process_id, ProcessVersion.version)).all()
             return {process_id: name or process_id for process_id, name in rows}
 
     def user_names(self) -> dict[str, str]:
         """{username: naam} of everyone, to show people by name."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             return dict(session.execute(select(User.username, User.naam)).all())
 
     def may_start_cases(self, username: str) -> bool:
         """Whether any deployed procedure may be started by this user's roles (without loading diagrams)."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             user = users.require_user(session, username)
             starters = session.scalars(select(ProcessVersion.start_role)
                                        .where(ProcessVersion.start_form.is_not(None)).distinct()).all()
@@ -339,7 +340,7 @@ class Service:
 
     def case_task_names(self, username: str, case_id: int) -> dict[int, str]:
         """{human task id: name} of every task of a case the user may see (for its history)."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             access.require_case(session, users.require_user(session, username), case_id)
             return dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.case_id == case_id)).all())
 
@@ -361,7 +362,7 @@ class Service:
     def receivable_messages(self, username: str, case_id: int) -> list[tuple[str, str, bool]]:
         """(name, title, late?) of the messages the case takes now: those a procedure waits for,
         and the parents' reaction however late (see messages.py)."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             case = access.require_case(session, users.require_user(session, username), case_id)
             return [(name, self.ctx.forms.get(messages.FORM.format(name)).title, late)
                     for name, late in messages.receivable(self.ctx, session, case)]
@@ -370,7 +371,7 @@ class Service:
 
     def vk_overview(self, username: str, case_id: int) -> dict:
         """The current version, all versions, the send log (without the PDFs) and the consents."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             case = access.require_case(session, users.require_user(session, username), case_id)
             rows = vk.versions(session, case_id)
             return {"case": case, "current": rows[-1] if rows else None, "versions": rows,
@@ -394,7 +395,7 @@ class Service:
 
     def vk_compare(self, username: str, case_id: int, a: int, b: int) -> tuple:
         """(version a, version b, per section diff)."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             access.require_case(session, users.require_user(session, username), case_id)
             left, right = vk.version(session, case_id, a), vk.version(session, case_id, b)
             if left is None or right is None:
@@ -403,7 +404,7 @@ class Service:
 
     def vk_sent_pdf(self, username: str, case_id: int, send_id: int) -> tuple[str, bytes]:
         """The PDF exactly as it was sent with one send-log entry."""
-        with self.ctx.transaction() as session:
+        with self.ctx.reading() as session:
             access.require_case(session, users.require_user(session, username), case_id)
             from persistence.models import VkVerzending
 
