@@ -10,6 +10,7 @@ card), the definitive card sent. The mail goes out the way the worker sends it: 
 `run_once` against the loopback server."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -35,6 +36,8 @@ CHAIR = "victor@demo.vht.example"  # Victor Peters, chosen as the independent ch
 def pdf_text(data: bytes) -> str:
     """The text of a PDF (poppler's pdftotext, as the card tests use it)."""
     if not shutil.which("pdftotext"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftotext (poppler-utils) is not installed; `make pdf-libs` installs it")
         pytest.skip("pdftotext (poppler-utils) is not installed")
     return " ".join(subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
                                    check=True).stdout.decode().split())
