@@ -23,8 +23,9 @@ RESERVED_IDS = {"Start", "End"}  # SpiffWorkflow's own task names: such an eleme
 @dataclass(frozen=True)
 class Problem:
     file: str
-    element: str | None
+    element: str | None  # "Task_x 'Naam'": for people reading a list
     message: str
+    element_id: str | None = None  # for a marker on that element in the modeler
 
     def __str__(self) -> str:
         where = f" ({self.element})" if self.element else ""
@@ -45,7 +46,8 @@ def check_diagram(xml: bytes, filename: str) -> list[Problem]:
     problems: list[Problem] = []
 
     def add(node, message):
-        problems.append(Problem(filename, _element_label(node) if node is not None else None, message))
+        problems.append(Problem(filename, _element_label(node) if node is not None else None, message,
+                                node.get("id") if node is not None else None))
 
     for node in root.iter():
         if not isinstance(node.tag, str):
