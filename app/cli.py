@@ -450,6 +450,58 @@ def serve(host, port, threads):
     waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
+@main.command("scenario")
+@click.argument("naam", required=False)
+@click.option("--processen", "processes_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="map met de diagrammen en scenarios/ (standaard processes/ of VHT_PROCESSES_DIR)")
+@click.option("--formulieren", "forms_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="map met de formulieren (standaard forms/ of VHT_FORMS_DIR)")
+@click.option("--pad", "show_path", is_flag=True, help="toon van ieder scenario het gelopen pad")
+def scenario(naam, processes_dir, forms_dir, show_path):
+    """Draai de scenario's uit processes/scenarios/*.json tegen de diagrammen en formulieren op schijf.
+
+    Zonder NAAM draaien alle scenario's; met NAAM alleen het scenario met die naam (of de
+    scenario's waarvan de naam NAAM bevat). Er wordt niets opgeslagen: de procedures lopen in het
+    geheugen. Eindigt met code 1 als een scenario faalt, met per fout de stap die misging.
+
+    Voorbeeld: vht scenario "P3 gesprek gaat door, afspraken gemaakt" --pad
+    """
+    import os
+
+    from app.config import ROOT
+    from app.formdefs import FormRegistry
+    from app.service.context import load_parameters
+    from app.service.scenarios import ScenarioError, load_scenarios, run_scenario, specs_from_folder
+
+    processes_dir = processes_dir or Path(os.environ.get("VHT_PROCESSES_DIR") or ROOT / "processes")
+    forms = FormRegistry(forms_dir or Path(os.environ.get("VHT_FORMS_DIR") or ROOT / "forms"))
+    try:
+        scenarios = load_scenarios(processes_dir / "scenarios")
+    except ScenarioError as exc:
+        raise click.ClickException(exc.message) from None
+    if naam:
+        exact = [s for s in scenarios if s.name == naam]
+        scenarios = exact or [s for s in scenarios if naam.casefold() in s.name.casefold()]
+        if not scenarios:
+            raise click.ClickException(f"geen scenario met de naam '{naam}' in {processes_dir / 'scenarios'}")
+    if not scenarios:
+        raise click.ClickException(f"geen scenario's gevonden in {processes_dir / 'scenarios'}")
+    specs = specs_from_folder(processes_dir, forms)
+    failed = 0
+    for item in scenarios:
+        result = run_scenario(item, specs, forms, load_parameters(processes_dir))
+        failed += not result.ok
+        click.echo(f"{'goed' if result.ok else 'FOUT'}  {result.name}  [{result.process_id} → "
+                   f"{result.end_state or 'niet geëindigd'}]")
+        for problem in result.problems:
+            click.echo(f"      {problem}")
+        if show_path:
+            click.echo(f"      pad: {' → '.join(result.path)}")
+    click.echo(f"{len(scenarios) - failed} van {len(scenarios)} scenario's goed")
+    if failed:
+        sys.exit(1)
+
+
 @main.command()
 @with_appcontext
 def demo():
