@@ -327,6 +327,36 @@ def versions(as_json):
     _emit(rows, as_json, lambda r: f"{r['process_id']:32} v{r['version']:<3} {r['deployed_at']}  {r['sha256'][:12]}")
 
 
+@main.command("voorbeeld")
+@click.option("--map", "folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="map met de diagrammen (standaard processes/)")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def voorbeeld(folder, as_json):
+    """Toon vóór een deploy welke casussen anders zouden lopen; neemt niets in gebruik.
+
+    Voor elke procedure die een nieuwe versie zou krijgen, wordt de geschiedenis van al haar casussen
+    (open en afgesloten) opnieuw uitgevoerd op de nieuwe versie. Getoond worden de casussen die een
+    ander pad nemen (ander_pad), vastlopen op een element dat niet meer bestaat (element_weg) of een
+    fout geven (fout).
+    """
+    from app.service.preview import preview_tree
+
+    service = _service()
+    previews = preview_tree(service.ctx, service.source_tree(folder))
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in previews], indent=2))
+        return
+    if not previews:
+        click.echo("geen procedure in gebruik krijgt een nieuwe versie: niets te vergelijken")
+    for item in previews:
+        click.echo(f"{item.process_id}: {item.cases} casussen opnieuw uitgevoerd in {item.seconds:.1f} s, "
+                   f"{len(item.rows)} lopen anders")
+        for row in item.rows:
+            click.echo(f"  {row.referentie} (casus {row.case_id}, {row.status_case}) {row.outcome}"
+                       f"{f' bij gebeurtenis {row.at_event}' if row.at_event else ''}: {row.detail}")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="één ronde en dan stoppen")
 @click.option("--interval", default=15.0, show_default=True, type=float, help="seconden tussen de rondes")

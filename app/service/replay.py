@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock as clock_mod
-from app.engine.runtime import EngineError, Run
+from app.engine.runtime import EngineError, Run, StepLog
 from persistence.models import Case, Event, ProcessInstance, ProcessVersion
 
 from .context import Context, get_or_404
@@ -43,12 +43,33 @@ class ReplayReport:
         return f"Casus {self.case_id}: wijkt af bij gebeurtenis {self.diverged_at}: {self.reason}"
 
 
-def _find_ready(run: Run, event: Event):
+def find_ready(run: Run, event: Event):
+    """The ready user task a recorded completion completed, or None."""
     process_id = (event.data or {}).get("process_id")
     for info in run.ready_user_tasks():
         if info.bpmn_id == event.task_bpmn_id and (process_id is None or info.process_id == process_id):
             return info
     return None
+
+
+def apply_event(run: Run, event: Event, info=None) -> StepLog:
+    """Apply one recorded completion, message or timer firing to `run`, at the active clock.
+
+    Shared with the deploy preview (preview.py), so both re-run a history the same way.
+    """
+    data = event.data or {}
+    log = StepLog()
+    if event.type == "task_completed":
+        info = info or find_ready(run, event)
+        if info is None:
+            raise EngineError(f"taak '{event.task_bpmn_id}' stond bij het opnieuw uitvoeren niet open")
+        log = run.complete(info.spiff_id, data.get("data", {}))
+    elif event.type == "message_delivered":
+        log = run.deliver(data["message"], data.get("data", {}))
+    elif event.type == "timer_fired":
+        log = run.advance()
+    run.outgoing()
+    return log
 
 
 def _apply(ctx: Context, session: Session, runs: dict[int, Run], event: Event) -> Run:
@@ -62,16 +83,7 @@ def _apply(ctx: Context, session: Session, runs: dict[int, Run], event: Event) -
     run = runs.get(event.instance_id)
     if run is None:
         raise EngineError("gebeurtenis voor een procesinstantie die niet gestart is")
-    if event.type == "task_completed":
-        info = _find_ready(run, event)
-        if info is None:
-            raise EngineError(f"taak '{event.task_bpmn_id}' stond bij het opnieuw uitvoeren niet open")
-        run.complete(info.spiff_id, data.get("data", {}))
-    elif event.type == "message_delivered":
-        run.deliver(data["message"], data.get("data", {}))
-    elif event.type == "timer_fired":
-        run.advance()
-    run.outgoing()
+    apply_event(run, event)
     return run
 
 
