@@ -58,7 +58,13 @@ $(SWAGGER_UI)/.copied: node_modules/.installed package-lock.json
 	cp $(addprefix $(SWAGGER_UI_DIST)/,swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js LICENSE NOTICE) $(SWAGGER_UI)/
 	touch $@
 
-assets: $(VENDOR)/.copied $(SWAGGER_UI)/.copied
+# The process owners' modeler (bpmn-js, properties panel, bpmnlint, differ, form editor) bundled
+# by esbuild from node_modules and app/web/frontend/ into app/web/static/build/ (see .gitignore).
+BUILD := app/web/static/build
+$(BUILD)/.built: node_modules/.installed package-lock.json .bpmnlintrc tools/build_assets.mjs $(wildcard app/web/frontend/*)
+	node tools/build_assets.mjs
+
+assets: $(VENDOR)/.copied $(SWAGGER_UI)/.copied $(BUILD)/.built
 
 # The browser tests drive Debian's chromium (never `playwright install`: it cannot download here).
 # Without it they skip, except with CI=true, where they fail.

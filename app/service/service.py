@@ -307,6 +307,33 @@ class Service:
         with self.ctx.reading() as session:
             return session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version)).all()
 
+    def newest_process_versions(self) -> list[ProcessVersion]:
+        """The newest version of every deployed procedure and shared sub-process, without its XML
+        and spec (the process owners' list)."""
+        from sqlalchemy.orm import load_only
+
+        with self.ctx.reading() as session:
+            newest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("version"))
+                      .group_by(ProcessVersion.process_id).subquery())
+            return session.scalars(
+                select(ProcessVersion)
+                .join(newest, (ProcessVersion.process_id == newest.c.process_id) & (ProcessVersion.version == newest.c.version))
+                .options(load_only(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.name,
+                                   ProcessVersion.file_name, ProcessVersion.deployed_at, ProcessVersion.deployed_by))
+                .order_by(ProcessVersion.process_id)).all()
+
+    def process_version(self, process_id: str, version: int | None = None) -> ProcessVersion:
+        """One deployed version of a procedure (the newest without `version`); NotFound if there is none."""
+        with self.ctx.reading() as session:
+            query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+            if version is not None:
+                query = query.where(ProcessVersion.version == version)
+            row = session.scalars(query.order_by(ProcessVersion.version.desc()).limit(1)).first()
+            if row is None:
+                raise NotFound(f"Procedure '{process_id}'" + (f" versie {version}" if version is not None else "")
+                               + " bestaat niet.")
+            return row
+
     # --- for the pages (small reads and one act with its access check) ----------------------
 
     def regional_choices(self) -> list:

@@ -14,9 +14,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
-from . import veiligheidskaart
+from . import modeler, veiligheidskaart
 
-PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp)
+PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp, modeler.bp)
 
 
 def register(app: Flask) -> None:
