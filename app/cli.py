@@ -1,6 +1,7 @@
 """`vht`: the command line of the product (runs inside the Flask app, uses the service layer)."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from datetime import datetime
@@ -152,14 +153,38 @@ def init_db():
     click.echo("database bijgewerkt")
 
 
+DEPLOY_STATES = {"nieuw": "nieuwe procedure", "gewijzigd": "nieuwe versie", "geen_wijziging": "geen wijziging",
+                 "teruggezet": "teruggezet"}
+
+
 @main.command()
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--reden", help="waarom deze versie (verplicht zodra er iets verandert); komt in de versielijst")
+@click.option("--terugzetten", is_flag=True,
+              help="inhoud gelijk aan een oudere versie uitdrukkelijk terugzetten (anders geweigerd)")
+@click.option("--plan", "only_plan", is_flag=True, help="alleen tonen wat er zou veranderen; niets in gebruik nemen")
+@click.option("--as", "actor", envvar="VHT_USER", help="wie deployt (standaard: de gebruiker van de shell)")
 @with_appcontext
-def deploy(path):
-    """Neem de diagrammen in PATH (standaard processes/) in gebruik; alleen gewijzigde krijgen een nieuwe versie."""
-    for item in _service().deploy(path):
-        state = "nieuwe versie" if item.new else "ongewijzigd"
-        click.echo(f"{item.process_id:32} v{item.version:<3} {state:14} {item.file_name}")
+def deploy(path, reden, terugzetten, only_plan, actor):
+    """Neem de procedures in gebruik: de diagrammen in PATH (standaard processes/) met forms/,
+    processes/parameters.json en letters/ als één bundel.
+
+    Alles wordt eerst gecontroleerd (diagrammen, formulieren, gegevensstroom, scenario's); bij een
+    fout verandert er niets. Alleen een procedure waarvan de inhoud (niet de opmaak of de bytes)
+    veranderde krijgt een nieuwe versie, met wie, wanneer en de --reden. Lopende casussen blijven
+    op hun eigen versie, met hun eigen formulieren, instellingen en brieven.
+    """
+    service = _service()
+    if only_plan:
+        for item in service.deploy_plan(path):
+            click.echo(f"{item.process_id:32} {item.label}")
+        return
+    actor = actor or f"cli:{getpass.getuser()}"
+    for item in service.deploy(path, actor=actor, reden=reden, terugzetten=terugzetten):
+        state = DEPLOY_STATES.get(item.status, item.status)
+        if item.teruggezet_van:
+            state = f"teruggezet naar versie {item.teruggezet_van}"
+        click.echo(f"{item.process_id:32} v{item.version:<3} {state:16} {item.file_name}")
 
 
 @main.command()

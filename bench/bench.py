@@ -274,7 +274,7 @@ def main() -> None:
                                 ("loop", HERE / "processes", HERE / "forms")):
         service = Service(url, folder, forms, clock=clock)
         service.init_db()
-        service.deploy()
+        service.deploy(reden="testopzet")
         for user, roles in (("anna", ["inbrenger"]), ("vera", ["veiligheidsteam"])):
             service.upsert_user(user, user, roles)
         services[name] = service

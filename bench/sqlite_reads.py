@@ -37,7 +37,7 @@ CASUS = {
 def prepared(path: Path) -> Service:
     service = Service(f"sqlite:///{path}", ROOT / "processes", ROOT / "forms")
     service.init_db()
-    service.deploy()
+    service.deploy(reden="testopzet")
     service.upsert_user("anna", "Anna", ["inbrenger"], gemeente="roosendaal")
     service.upsert_user("vera", "Vera", ["veiligheidsteam"])
     for _ in range(200):

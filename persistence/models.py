@@ -88,6 +88,73 @@ class ProcessVersion(Base):
     called_sha256: Mapped[dict | None] = mapped_column(JSON)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(80))
+    # sha256 of the canonical content of the bundle this version runs with: its diagram and the
+    # ones it calls (semantic XML, no layout), the forms they use, the parameters, the letters.
+    # An open-and-save with no change gives the same identity: no new version. NULL: deployed
+    # before bundles existed (such a version uses the forms/parameters on disk).
+    identity_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployment.id"))
+    reden: Mapped[str | None] = mapped_column(Text)
+    teruggezet_van: Mapped[int | None] = mapped_column(Integer)  # "terugzetten naar versie N"
+    # What this version's cases use: {form key: sha256}, the parameters and {letter: sha256},
+    # all in bundle_file.
+    forms: Mapped[dict | None] = mapped_column(JSON)
+    parameters_sha256: Mapped[str | None] = mapped_column(String(64))
+    letters: Mapped[dict | None] = mapped_column(JSON)
+    # Retired: no new starts; running cases go on.
+    ingetrokken_op: Mapped[datetime | None]
+    ingetrokken_door: Mapped[str | None] = mapped_column(String(80))
+
+
+class BundleFile(Base):
+    """Content-addressed text of every deployed file (diagram, form, parameters, letter)."""
+
+    __tablename__ = "bundle_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class Deployment(Base):
+    """One deploy: who, when, why, and the whole source tree as it was ({path: sha256})."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(80))
+    reden: Mapped[str] = mapped_column(Text)
+    files: Mapped[dict] = mapped_column(JSON)
+    # [{process_id, version, status}] of what this deploy changed
+    samenvatting: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ProcessDefault(Base):
+    """The version new cases of a procedure start on, when a process owner chose one explicitly."""
+
+    __tablename__ = "process_default"
+
+    process_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    gekozen_door: Mapped[str] = mapped_column(String(80))
+    gekozen_op: Mapped[datetime]
+
+
+class ProcessDraft(Base):
+    """A process owner's concept: changed files over the deployed tree; touches no case."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(ForeignKey("app_user.username"), index=True)
+    titel: Mapped[str] = mapped_column(String(200))
+    # {path: {"content": text, "base": sha256 of the deployed file it was edited from, or null}}
+    files: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class Case(Base):

@@ -40,7 +40,7 @@ TEST_ORGANISATIES = {"gina": "Jeugdbescherming Brabant", "nina": "GGZ West-Braba
 def _prepare(url: str, clock) -> None:
     service = Service(url, PROCESSES, FORMS, clock=clock)
     service.init_db()
-    service.deploy()
+    service.deploy(reden="testopzet")
     for username, naam, rollen, gemeente in TEST_USERS:
         service.upsert_user(username, naam, rollen, gemeente=gemeente, email=f"{username}@example.org",
                             organisatie=TEST_ORGANISATIES.get(username))

@@ -72,5 +72,5 @@ class Processes(MethodView):
     def get(self):
         username = current_username()
         return [{"process_id": v.process_id, "version": v.version, "name": v.name, "start_form": v.start_form,
-                 "form": to_json_schema(service().start_form(v.start_form, username))}
+                 "form": to_json_schema(service().start_form(v, username))}
                 for v in service().startable_processes(username)]

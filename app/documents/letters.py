@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from icalendar import Calendar, Event, vCalAddress, vText
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import DictLoader, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
@@ -133,7 +133,7 @@ class Invitation:
             vorig_moment=moment(vorig_moment) if vorig_moment else None,
         )
 
-    def context(self, jeugdige: Mapping | None = None) -> dict:
+    def context(self, jeugdige: Mapping | None = None, templates: Mapping[str, str] | None = None) -> dict:
         local = self.gesprek_start.astimezone(TZ)
         namen = [o.get("naam") for o in self.ouders if o.get("naam")]
         ouders_namen = " en ".join([", ".join(namen[:-1]), namen[-1]] if len(namen) > 1 else namen) or "de ouders"
@@ -152,7 +152,7 @@ class Invitation:
             "rvdk_betrokken": self.rvdk_betrokken,
             "wijziging": {"datum": datum_nl(vorig), "tijd": f"{vorig:%H:%M}"} if vorig else None,
             # The process owner's stylesheet goes into <style> as it is: escaping it broke its quotes.
-            "inbrenger": self.inbrenger, "css": Markup((LETTERS_DIR / "brief.css").read_text(encoding="utf-8")),
+            "inbrenger": self.inbrenger, "css": Markup(_css(templates)),
         }
 
 
@@ -163,15 +163,23 @@ def _jeugdige(j: Mapping) -> dict:
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader(str(LETTERS_DIR)),
+def _css(templates: Mapping[str, str] | None) -> str:
+    if templates and "brief.css" in templates:
+        return templates["brief.css"]
+    return (LETTERS_DIR / "brief.css").read_text(encoding="utf-8")
+
+
+def _environment(templates: Mapping[str, str] | None = None) -> SandboxedEnvironment:
+    # A case's letters come from the templates deployed with its version; without those, the folder.
+    loader = DictLoader(dict(templates)) if templates else FileSystemLoader(str(LETTERS_DIR))
+    return SandboxedEnvironment(loader=loader,
                                 autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
                                 trim_blocks=True, lstrip_blocks=True)
 
 
-def render_html(template: str, context: Mapping[str, Any]) -> str:
+def render_html(template: str, context: Mapping[str, Any], templates: Mapping[str, str] | None = None) -> str:
     try:
-        return _environment().get_template(template).render(**context)
+        return _environment(templates).get_template(template).render(**context)
     except SecurityError as exc:
         raise LetterError(f"Het briefsjabloon {template} probeert iets wat niet is toegestaan ({exc}). "
                           "Er is niets opgeslagen; laat de procesbeheerder het sjabloon aanpassen.") from None
@@ -184,12 +192,12 @@ def render_pdf(html: str) -> bytes:
     return pdf.render(html, LETTERS_DIR)
 
 
-def letter_ouders(inv: Invitation) -> str:
-    return render_html(TEMPLATE_OUDERS, inv.context())
+def letter_ouders(inv: Invitation, templates: Mapping[str, str] | None = None) -> str:
+    return render_html(TEMPLATE_OUDERS, inv.context(templates=templates), templates)
 
 
-def letter_jeugdige(inv: Invitation, jeugdige: Mapping) -> str:
-    return render_html(TEMPLATE_JEUGDIGE, inv.context(jeugdige))
+def letter_jeugdige(inv: Invitation, jeugdige: Mapping, templates: Mapping[str, str] | None = None) -> str:
+    return render_html(TEMPLATE_JEUGDIGE, inv.context(jeugdige, templates), templates)
 
 
 # --- iCalendar (RFC 5545) ----------------------------------------------------------------------

@@ -10,15 +10,18 @@ from .validation import validate
 
 
 class FormRegistry:
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
+    def __init__(self, folder: Path | None = None, sources: dict[str, str] | None = None):
+        """The forms of a folder, or of `sources` ({form key: JSON text}, e.g. a deployed bundle)."""
+        self.folder = Path(folder) if folder is not None else Path("forms")
+        if sources is None:
+            sources = {path.stem: path.read_text(encoding="utf-8") for path in sorted(self.folder.glob("*.json"))}
         self._forms: dict[str, FormDefinition] = {}
-        for path in sorted(self.folder.glob("*.json")):
+        for key, text in sorted(sources.items()):
             try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
+                raw = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise FormDefinitionError(f"{path.name}: geen geldige JSON ({exc})") from exc
-            self._forms[path.stem] = parse_definition(path.stem, raw)
+                raise FormDefinitionError(f"{key}.json: geen geldige JSON ({exc})") from exc
+            self._forms[key] = parse_definition(key, raw)
 
     def __contains__(self, key: str) -> bool:
         return key in self._forms

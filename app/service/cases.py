@@ -34,18 +34,20 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     user = require_user(session, actor)
     version = version_for_start(session, process_id)
     if version is None:
-        raise NotFound(f"Procedure '{process_id}' is niet in gebruik genomen (vht deploy).")
+        raise NotFound(f"Procedure '{process_id}' is niet in gebruik: nooit gedeployd (vht deploy) of alle "
+                       "versies zijn ingetrokken.")
     if not version.start_form:
         raise InvalidInput(f"Procedure '{process_id}' start alleen vanuit een andere procedure.", {})
     starters = (version.start_role or "").split(",")
     if not set(starters) & set(user.rollen or []):
         raise PermissionDenied(f"Procedure '{process_id}' wordt gestart door de rol {' of '.join(starters)}.")
+    forms = ctx.bundle_of(session, version).forms
     try:
         offer = people.lookup(session, data.get("gemeente") if isinstance(data, dict) else None, starter=user)
-        values = ctx.forms.validate(version.start_form, data, form_context.for_start(ctx, offer))
+        values = forms.validate(version.start_form, data, form_context.for_start(ctx, offer))
     except FormValidationError as exc:
         raise InvalidInput("De casusgegevens zijn niet volledig of niet juist.", exc.errors) from exc
-    values = people.start_defaults(ctx.forms.get(version.start_form),
+    values = people.start_defaults(forms.get(version.start_form),
                                    {**START_DEFAULTS.get(process_id, {}), **values}, user)
     now = ctx.now()
     case = Case(
@@ -59,7 +61,7 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     case.referentie = f"VHT-{now.year}-{case.id:05d}"
     for role in set(starters) & set(user.rollen or []):  # the GI that starts P5: its organisation takes part
         people.note_organisation(session, case.id, user, role)
-    people.record_choices(ctx, session, case, ctx.forms.get(version.start_form), values, user.username)
+    people.record_choices(ctx, session, case, forms.get(version.start_form), values, user.username)
     instance = start_instance(ctx, session, case, version, values, actor)
     return case, instance
 
@@ -69,8 +71,8 @@ def start_instance(ctx: Context, session: Session, case: Case, version, values: 
         **values,
         "inbrenger": case.inbrenger,
         "casus_referentie": case.referentie,
-        # A case keeps the settings it started with, so its deadlines do not move under it.
-        "instellingen": dict(ctx.parameters),
+        # A case keeps the settings of the version it started on, so its deadlines do not move under it.
+        "instellingen": dict(ctx.bundle_of(session, version).parameters),
     }
     spec, subs = ctx.specs.get(version)
     try:

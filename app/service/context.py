@@ -22,6 +22,7 @@ from app.formdefs import FormRegistry
 from persistence.models import ProcessVersion
 
 from .errors import Conflict, NotFound
+from .versions import BundleCache, VersionBundle
 
 CONFLICT = "Iemand anders heeft deze casus net gewijzigd. Er is niets opgeslagen; laad de casus opnieuw en probeer het nog eens."
 
@@ -63,6 +64,8 @@ class Context:
     specs: SpecCache = field(default_factory=SpecCache)
     runtime: Runtime = None  # type: ignore[assignment]
     read_sessions: sessionmaker | None = None  # reads only (persistence.db.make_read_sessionmaker)
+    forms_dir: Path | None = None
+    bundles: "BundleCache" = None  # type: ignore[assignment]
 
     def __post_init__(self):
         kalender = WerkdagKalender(
@@ -70,6 +73,16 @@ class Context:
         self.kalender = kalender
         if self.runtime is None:
             self.runtime = Runtime(make_script_engine(kalender))
+        if self.bundles is None:
+            self.bundles = BundleCache()
+
+    def bundle_of(self, session: Session, version: ProcessVersion) -> VersionBundle:
+        """The forms, parameters and letters the cases of `version` run with (its own bundle)."""
+        return self.bundles.get(session, version, VersionBundle(self.forms, self.parameters, {}))
+
+    def forms_of(self, session: Session, instance) -> FormRegistry:
+        """The forms of the version a process instance runs on."""
+        return self.bundle_of(session, instance.process_version).forms
 
     def now(self):
         """Inside an operation: the instant it runs at; outside: the configured clock."""

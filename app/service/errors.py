@@ -39,10 +39,16 @@ class InvalidInput(ServiceError):
 class DeployRefused(ServiceError):
     code = "diagram_geweigerd"
 
-    def __init__(self, problems: list):
+    def __init__(self, problems: list, message: str = "Het diagram is niet in gebruik genomen:"):
+        self.items = list(problems)  # Problem objects where known: a marker per element in the modeler
         self.problems = [str(p) for p in problems]
-        super().__init__("Het diagram is niet in gebruik genomen:\n  " + "\n  ".join(self.problems),
-                         problemen=self.problems)
+        super().__init__(message + "\n  " + "\n  ".join(self.problems), problemen=self.problems,
+                         elementen=[_problem_dict(p) for p in self.items])
+
+
+def _problem_dict(problem) -> dict:
+    return {"bestand": getattr(problem, "file", None), "element": getattr(problem, "element", None),
+            "element_id": getattr(problem, "element_id", None), "bericht": getattr(problem, "message", str(problem))}
 
 
 class ProcessFailed(ServiceError):

@@ -9,6 +9,7 @@ from app.engine.serializer import serializer
 from persistence.models import Case, HumanTask, ProcessInstance, ProcessVersion
 
 from . import events, notifications
+from . import versions
 from .context import Context
 from .errors import ProcessFailed
 
@@ -100,7 +101,5 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
 
 
 def version_for_start(session: Session, process_id: str) -> ProcessVersion | None:
-    return session.scalars(
-        select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-        .order_by(ProcessVersion.version.desc()).limit(1)
-    ).first()
+    """The version new cases start on (the chosen default, else the newest not retired)."""
+    return versions.version_for_start(session, process_id)

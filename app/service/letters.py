@@ -62,7 +62,7 @@ def _slug(text: str) -> str:
 
 
 def build(ctx, session: Session, case: Case, data: dict, invite_data: dict, *, rvdk_betrokken: bool = False,
-          vorig_moment: str | None = None):
+          vorig_moment: str | None = None, templates=None):
     """(invitation, attachments, parent e-mail addresses) for one completed invite task (or its correction)."""
     user = session.scalars(select(User).where(User.username == case.inbrenger)).first() if case.inbrenger else None
     inbrenger = {"naam": user.naam if user else (case.inbrenger or ""), "email": user.email if user else ""}
@@ -72,10 +72,11 @@ def build(ctx, session: Session, case: Case, data: dict, invite_data: dict, *, r
         jeugdige_uitgenodigd=invite_data.get("jeugdige_niet_uitnodigen") is not True,
         rvdk_betrokken=rvdk_betrokken, vorig_moment=vorig_moment)
     # The HTML now (and a template error stops the act); the PDFs are made after the commit.
-    files = [("uitnodiging_ouders.pdf", "application/pdf", pdfs.PdfLater(letters.letter_ouders(inv), pdfs.LETTERS))]
+    files = [("uitnodiging_ouders.pdf", "application/pdf", pdfs.PdfLater(letters.letter_ouders(inv, templates), pdfs.LETTERS))]
     for jeugdige in inv.jeugdigen:
         name = f"uitnodiging_jeugdige_{_slug(jeugdige.get('naam') or '')}.pdf"
-        files.append((name, "application/pdf", pdfs.PdfLater(letters.letter_jeugdige(inv, jeugdige), pdfs.LETTERS)))
+        files.append((name, "application/pdf", pdfs.PdfLater(letters.letter_jeugdige(inv, jeugdige, templates),
+                                                                 pdfs.LETTERS)))
     ouder_mails = sorted({o["contact"].strip() for o in inv.ouders if letters.looks_like_email(o.get("contact"))})
     return inv, files, ouder_mails
 
@@ -134,16 +135,18 @@ def _send(ctx, session: Session, instance, event, *, invite_data: dict, vorige: 
           sequence: int) -> None:
     case = session.get(Case, instance.case_id)
     data = case_data(ctx, session, instance)
+    # The letters as deployed with this case's version (None: a version from before bundles).
+    templates = ctx.bundle_of(session, instance.process_version).letters or None
     try:
         inv, files, ouder_mails = build(ctx, session, case, data, invite_data, rvdk_betrokken=_rvdk_involved(ctx, instance),
-                                        vorig_moment=vorige)
+                                        vorig_moment=vorige, templates=templates)
     except letters.LetterError as exc:  # the act fails as a whole: no task done without its letters
         raise ProcessFailed(str(exc)) from None
     now = ctx.now()
     calendar = ("uitnodiging.ics", "text/calendar",
                 letters.invitation_ics(inv, uid=_uid(case, first), dtstamp=now, attendees=ouder_mails,
                                        sequence=sequence))
-    context = inv.context()
+    context = inv.context(templates=templates)
     gesprek = context["gesprek"]
     when = f"{gesprek['datum']} om {gesprek['tijd']} uur"
     was = f"{context['wijziging']['datum']} om {context['wijziging']['tijd']} uur" if vorige else ""

@@ -60,9 +60,9 @@ def receivable(ctx: Context, session: Session, case: Case) -> list[tuple[str, bo
     return found
 
 
-def _validate(ctx: Context, name: str, payload: dict) -> dict:
+def _validate(ctx: Context, name: str, payload: dict, forms=None) -> dict:
     try:
-        values = ctx.forms.validate(FORM.format(name), payload)
+        values = (forms or ctx.forms).validate(FORM.format(name), payload)
     except FormValidationError as exc:
         raise InvalidInput(f"Het bericht '{name}' is niet goed ingevuld.", exc.errors) from exc
     received = values.get("ontvangen_op")
@@ -83,7 +83,10 @@ def deliver_message(ctx: Context, session: Session, case_id: int, name: str, pay
         if accepts is None or not accepts(session, case):
             raise NotFound(f"Casus {case_id} wacht niet op het bericht '{name}'.")
         return record(ctx, session, case, _validate(ctx, name, payload), actor)
-    values = _validate(ctx, name, payload)
+    forms = ctx.forms_of(session, instance)
+    if FORM.format(name) not in forms:  # a version that did not know this message
+        forms = None
+    values = _validate(ctx, name, payload, forms)
     run = load_run(ctx, instance)
     try:
         log = run.deliver(name, values)

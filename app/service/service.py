@@ -7,19 +7,20 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.documents import letters as letters_doc
 from app.engine import clock as clock_mod
 from app.formdefs import FormRegistry
 from persistence.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, achttien, case_view, cases, deploy, inbox, messages, outbox, people, replay, tasks, timers, users
-from . import regional_choices, web_sessions
+from . import bundle, deploy_checks, drafts, regional_choices, versions, web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
 from . import task_rules
 from .context import Context, get_or_404, load_parameters
-from .errors import InvalidInput, NotFound, PermissionDenied
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .events import SYSTEM
 
 
@@ -27,6 +28,7 @@ class Service:
     def __init__(self, database_url: str | None, processes_dir: Path, forms_dir: Path,
                  clock: clock_mod.Clock | None = None, engine=None, base_url: str = "http://127.0.0.1:5000"):
         self.engine = engine or make_engine(database_url)
+        self.forms_dir = Path(forms_dir)
         self.ctx = Context(
             sessions=make_sessionmaker(self.engine),
             read_sessions=make_read_sessionmaker(self.engine),
@@ -44,9 +46,125 @@ class Service:
 
         migrate.upgrade(self.engine)
 
-    def deploy(self, folder: Path | None = None, actor: str = SYSTEM) -> list[deploy.Deployed]:
+    def source_tree(self, folder: Path | None = None) -> bundle.SourceTree:
+        """The bundle on disk: `folder` (default processes/), forms/ and letters/."""
+        return bundle.from_folders(Path(folder or self.ctx.processes_dir), self.forms_dir, letters_doc.LETTERS_DIR)
+
+    def deploy(self, folder: Path | None = None, actor: str = SYSTEM, reden: str | None = None,
+               terugzetten: bool = False) -> list[deploy.Deployed]:
+        """Deploy the bundle on disk. A new version needs a reason; content equal to an older
+        version is refused unless `terugzetten` (restore) is asked for."""
+        tree = self.source_tree(folder)
         with self.ctx.transaction() as session:
-            return deploy.deploy(session, Path(folder or self.ctx.processes_dir), self.ctx.forms, actor, self.ctx.now())
+            return deploy.deploy_tree(session, tree, actor, reden, self.ctx.now(), terugzetten=terugzetten,
+                                      checks=self.deploy_checks)
+
+    def deploy_plan(self, folder: Path | None = None) -> list[deploy.PlanItem]:
+        """What `deploy` would do, per process; raises DeployRefused like deploy would."""
+        tree = self.source_tree(folder)
+        with self.ctx.reading() as session:
+            return deploy.plan(session, tree)
+
+    # Checks a deploy runs beyond the diagrams' own: the scenarios beside them.
+    deploy_checks = staticmethod(deploy_checks.scenario_problems)
+
+    # --- process owners: versions ---------------------------------------------------------
+
+    def _process_owner(self, session, username: str):
+        user = users.require_user(session, username)
+        if access.PROCESS_OWNER not in (user.rollen or []):
+            raise PermissionDenied("Alleen een procesbeheerder beheert de procedures.")
+        return user
+
+    def version_rows(self, username: str, process_id: str) -> list[versions.VersionRow]:
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            return versions.version_rows(session, process_id)
+
+    def process_version(self, username: str, process_id: str, number: int):
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            return versions.get(session, process_id, number)
+
+    def retire_version(self, username: str, process_id: str, number: int):
+        """No new cases on this version; running ones go on."""
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            return versions.retire(session, process_id, number, username, self.ctx.now())
+
+    def reinstate_version(self, username: str, process_id: str, number: int):
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            return versions.reinstate(session, process_id, number)
+
+    # --- process owners: concepts (drafts) ----------------------------------------------------
+
+    def drafts(self, username: str):
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            return drafts.for_owner(session, username)
+
+    def draft(self, username: str, draft_id: int):
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            return drafts.get(session, username, draft_id)
+
+    def create_draft(self, username: str, titel: str):
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            return drafts.create(session, username, titel, self.ctx.now())
+
+    def delete_draft(self, username: str, draft_id: int) -> None:
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            session.delete(drafts.get(session, username, draft_id))
+
+    def draft_tree(self, username: str, draft_id: int | None) -> bundle.SourceTree:
+        """What a concept's files read as (the deployed bundle without a concept)."""
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            if draft_id is None:
+                return bundle.deployed_tree(session)
+            return drafts.tree(session, drafts.get(session, username, draft_id))[0]
+
+    def save_draft_file(self, username: str, draft_id: int, path: str, content: str,
+                        revision: int | None = None) -> "drafts.DraftCheck":
+        """Keep a changed file in the concept, then check the whole concept (markers for the
+        modeler). `revision`: the concept as the page loaded it; another tab saved since → Conflict."""
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            draft = drafts.get(session, username, draft_id)
+            if revision is not None and revision != draft.revision:
+                raise Conflict("Dit concept is intussen in een ander venster opgeslagen. Er is niets opgeslagen; "
+                               "laad het concept opnieuw.")
+            drafts.save_file(session, draft, path, content, self.ctx.now())
+            session.flush()
+            result = drafts.check(session, draft, self.deploy_checks)
+            result.revision = draft.revision
+            return result
+
+    def discard_draft_file(self, username: str, draft_id: int, path: str) -> None:
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            drafts.discard_file(session, drafts.get(session, username, draft_id), path, self.ctx.now())
+
+    def check_draft(self, username: str, draft_id: int) -> "drafts.DraftCheck":
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            return drafts.check(session, drafts.get(session, username, draft_id), self.deploy_checks)
+
+    def deploy_draft(self, username: str, draft_id: int, reden: str, terugzetten: bool = False):
+        """Deploy the concept as the new bundle (everything checked again); the concept is gone after."""
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            return drafts.deploy_draft(session, drafts.get(session, username, draft_id), username, reden,
+                                       self.ctx.now(), terugzetten=terugzetten, extra_checks=self.deploy_checks)
+
+    def set_default_version(self, username: str, process_id: str, number: int):
+        """New cases of this procedure start on this version (until the next deploy of it)."""
+        with self.ctx.transaction() as session:
+            self._process_owner(session, username)
+            return versions.set_default(session, process_id, number, username, self.ctx.now())
 
     def upsert_user(self, username: str, naam: str, rollen: list[str], **fields) -> None:
         with self.ctx.transaction() as session:
@@ -231,18 +349,21 @@ class Service:
         """The task's form with the people pickers' choices for its case filled in (None: no form)."""
         if not task.form_key:
             return None
-        definition = self.ctx.forms.get(task.form_key)
-        if not people.fields.has_people(definition):
-            return definition
         with self.ctx.reading() as session:
+            # The form as deployed with the version this task's case runs on, not the newest one.
+            instance = session.get(ProcessInstance, task.instance_id)
+            definition = self.ctx.forms_of(session, instance).get(task.form_key)
+            if not people.fields.has_people(definition):
+                return definition
             return people.resolve(definition, people.for_case(session, session.get(Case, task.case_id)))
 
-    def start_form(self, form_key: str, username: str):
-        """A start form with its people pickers' choices for this user filled in."""
-        definition = self.ctx.forms.get(form_key)
-        if not people.fields.has_people(definition):
-            return definition
+    def start_form(self, version: ProcessVersion, username: str):
+        """The start form of the version new cases start on, with its people pickers' choices for
+        this user filled in."""
         with self.ctx.reading() as session:
+            definition = self.ctx.bundle_of(session, version).forms.get(version.start_form)
+            if not people.fields.has_people(definition):
+                return definition
             return people.resolve(definition, people.lookup(session, None, starter=users.require_user(session, username)))
 
     def task_prefill(self, task: HumanTask, case: Case) -> dict:
@@ -257,12 +378,11 @@ class Service:
         """The newest version of each procedure this user's roles may start."""
         with self.ctx.reading() as session:
             user = users.require_user(session, username)
-            newest: dict[str, ProcessVersion] = {}
-            for version in session.scalars(select(ProcessVersion).where(ProcessVersion.start_form.is_not(None))
-                                           .order_by(ProcessVersion.version)):
-                newest[version.process_id] = version
-            return [v for v in newest.values()
-                    if set((v.start_role or "").split(",")) & set(user.rollen or [])]
+            process_ids = session.scalars(select(ProcessVersion.process_id).distinct()
+                                          .where(ProcessVersion.start_form.is_not(None))).all()
+            current = [versions.version_for_start(session, pid) for pid in sorted(process_ids)]
+            return [v for v in current if v is not None and v.start_form
+                    and set((v.start_role or "").split(",")) & set(user.rollen or [])]
 
     # --- reading ------------------------------------------------------------------------
 

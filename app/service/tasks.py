@@ -127,8 +127,9 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     check_may_work(user, task)
     instance = task.instance
     run = load_run(ctx, instance)
+    forms = ctx.forms_of(session, instance)  # the form as deployed with this case's version
     try:  # with the case data the task sees: dates before the CAB, in the past, on a holiday
-        values = ctx.forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id),
+        values = forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id),
                                                                        people.for_case(session, task.case)))
         values = task_rules.apply(task.form_key, values, run.task_data(task.spiff_task_id), ctx.now())
     except FormValidationError as exc:
@@ -142,7 +143,7 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     # record_act, so the task's UPDATE is written after the instance's (a worker holding the
     # instance then makes this save wait and fail with a Conflict instead of a deadlock).
     people.note_organisation(session, task.case_id, user, task.role)
-    people.record_choices(ctx, session, task.case, ctx.forms.get(task.form_key), values, user.username)
+    people.record_choices(ctx, session, task.case, forms.get(task.form_key), values, user.username)
     task.state = "completed"
     task.completed_at = ctx.now()
     task.completed_by = user.username

@@ -56,7 +56,7 @@ def case_diagrams(case_id: int):
 
 def _start_form(version):
     try:
-        return service().start_form(version.start_form, current_user().username)
+        return service().start_form(version, current_user().username)
     except FormDefinitionError:
         abort(500)
 

@@ -75,7 +75,8 @@ def test_processes_you_may_start_come_with_their_form(api):
     ({"process_id": P0, "data": casus(), "prioriteit": "hoog"},
      {"prioriteit": ["Onbekend veld: de API kent dit veld hier niet."]}),
     ({"process_id": "p9_bestaat_niet", "data": casus()},
-     {"process_id": ["Procedure 'p9_bestaat_niet' is niet in gebruik genomen (vht deploy)."]}),
+     {"process_id": ["Procedure 'p9_bestaat_niet' is niet in gebruik: nooit gedeployd (vht deploy) of alle "
+                     "versies zijn ingetrokken."]}),
     ({"process_id": "p1_zorg", "data": casus()},
      {"process_id": ["Procedure 'p1_zorg' start alleen vanuit een andere procedure."]}),
 ], ids=["leeg", "zonder_data", "verkeerde_typen", "onbekend_veld", "onbekende_procedure", "geen_startprocedure"])

@@ -89,7 +89,7 @@ def _serve(tmp_path, clock=None):
     )
     service = Service(settings.database_url, settings.processes_dir, settings.forms_dir, clock=clock)
     service.init_db()
-    service.deploy()
+    service.deploy(reden="testopzet")
     load_demo(service)
     app = create_app(settings, service=service)
 

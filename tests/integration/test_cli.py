@@ -24,15 +24,19 @@ def vht(tmp_path):
     return run
 
 
-def test_deploy_twice_keeps_versions(vht):
-    first = vht("deploy").output
-    assert "p3_interventiegesprek" in first and "nieuwe versie" in first
-    second = vht("deploy").output
-    assert "nieuwe versie" not in second and "ongewijzigd" in second
+def test_deploy_needs_a_reason_and_keeps_versions(vht):
+    refused = vht("deploy", ok=False)
+    assert refused.exit_code == 1 and "geef een reden op" in refused.output
+    first = vht("deploy", "--reden", "eerste inrichting").output
+    assert "p3_interventiegesprek" in first and "nieuwe procedure" in first
+    second = vht("deploy").output  # nothing changed: no reason needed, nothing new
+    assert "nieuwe" not in second and "geen wijziging" in second
+    versions = json.loads(vht("versions", "--json").output)
+    assert {v["version"] for v in versions} == {1}
 
 
 def test_demo_start_tasks_complete_history_replay(vht):
-    vht("deploy")
+    vht("deploy", "--reden", "test")
     assert "democasussen" not in vht("demo").output
     assert "geen demogegevens geladen" in vht("demo").output
     tasks = json.loads(vht("tasks", "--json").output)
@@ -55,7 +59,7 @@ def test_demo_start_tasks_complete_history_replay(vht):
 
 
 def test_errors_are_one_clear_line_and_non_zero(vht):
-    vht("deploy")
+    vht("deploy", "--reden", "test")
     vht("demo")
     cab = next(t for t in json.loads(vht("tasks", "--json").output) if t["task"] == "Task_CabHouden")
 
@@ -75,7 +79,7 @@ def test_errors_are_one_clear_line_and_non_zero(vht):
     assert missing.exit_code == 1 and "Taak 9999 bestaat niet" in missing.output
 
     unknown = vht("start", "p9_bestaat_niet", "--data", "{}", "--as", "anna", ok=False)
-    assert unknown.exit_code == 1 and "niet in gebruik genomen" in unknown.output
+    assert unknown.exit_code == 1 and "niet in gebruik" in unknown.output
 
     called_only = vht("start", "p3_interventiegesprek", "--data", "{}", "--as", "anna", ok=False)
     assert "start alleen vanuit een andere procedure" in called_only.output
@@ -85,7 +89,7 @@ def test_errors_are_one_clear_line_and_non_zero(vht):
 
 
 def test_run_timers_moves_time(vht):
-    vht("deploy")
+    vht("deploy", "--reden", "test")
     vht("demo")
     case = json.loads(vht("cases", "--json").output)[0]
     assert case["instances"][0]["next_timer_at"] is not None

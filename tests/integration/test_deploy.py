@@ -25,23 +25,23 @@ def bench_copy(tmp_path) -> Path:
 def test_new_version_only_when_content_changes(tmp_path):
     folder = bench_copy(tmp_path)
     service = fresh(tmp_path, folder)
-    assert [(d.process_id, d.version, d.new) for d in service.deploy()] == [("bench_herstelronde", 1, True)]
-    assert [(d.version, d.new) for d in service.deploy()] == [(1, False)]
+    assert [(d.process_id, d.version, d.new) for d in service.deploy(reden="testopzet")] == [("bench_herstelronde", 1, True)]
+    assert [(d.version, d.new) for d in service.deploy(reden="testopzet")] == [(1, False)]
     path = folder / "bench_herstelronde.bpmn"
     path.write_text(path.read_text().replace('name="Bewerken"', 'name="Opnieuw bewerken"'))
-    assert [(d.version, d.new) for d in service.deploy()] == [(2, True)]
+    assert [(d.version, d.new) for d in service.deploy(reden="testopzet")] == [(2, True)]
     assert [v.version for v in service.process_versions()] == [1, 2]
 
 
 def test_running_case_stays_on_its_version(tmp_path):
     folder = bench_copy(tmp_path)
     service = fresh(tmp_path, folder)
-    service.deploy()
+    service.deploy(reden="testopzet")
     service.upsert_user("anna", "Anna", ["inbrenger"])
     case = service.start_case("bench_herstelronde", {}, "anna")
     path = folder / "bench_herstelronde.bpmn"
     path.write_text(path.read_text().replace('name="Bewerken"', 'name="Nieuwe naam"'))
-    service.deploy()
+    service.deploy(reden="testopzet")
     task = service.tasks(case_id=case.id)[0]
     service.complete_task(task.id, {"klaar": False}, "anna")
     assert service.tasks(case_id=case.id)[0].name == "Bewerken"
@@ -80,7 +80,7 @@ def test_malicious_condition_is_refused_at_deploy(tmp_path, condition, fragment)
     MARKER.unlink(missing_ok=True)
     service = fresh(tmp_path, _diagram(tmp_path, condition=condition.replace("'", "&apos;")))
     with pytest.raises(DeployRefused) as refused:
-        service.deploy()
+        service.deploy(reden="testopzet")
     message = "\n".join(refused.value.problems)
     assert "Gateway" in message or "Flow_Ja" in message, message
     assert fragment.lower() in message.lower(), message
@@ -93,14 +93,14 @@ def test_script_task_with_endless_loop_is_refused(tmp_path):
             "<bpmn:script>while True: pass</bpmn:script></bpmn:scriptTask>")
     service = fresh(tmp_path, _diagram(tmp_path, extra_task=evil))
     with pytest.raises(DeployRefused) as refused:
-        service.deploy()
+        service.deploy(reden="testopzet")
     assert "Task_Evil" in str(refused.value) and "scripttaken zijn niet toegestaan" in str(refused.value)
 
 
 def test_reserved_id_is_refused_with_a_clear_message(tmp_path):
     service = fresh(tmp_path, _diagram(tmp_path, start_id="Start"))
     with pytest.raises(DeployRefused) as refused:
-        service.deploy()
+        service.deploy(reden="testopzet")
     assert "'Start' is gereserveerd" in str(refused.value)
 
 
@@ -110,5 +110,5 @@ def test_missing_form_is_refused(tmp_path):
     shutil.copy(BENCH / "forms" / "bench_start.json", forms)
     service = fresh(tmp_path, bench_copy(tmp_path), forms)
     with pytest.raises(DeployRefused) as refused:
-        service.deploy()
+        service.deploy(reden="testopzet")
     assert "formulier 'bench_bewerken' bestaat niet" in str(refused.value)

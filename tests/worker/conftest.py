@@ -35,7 +35,7 @@ INBRENGERS = [u for u, _n, rollen, _g in TEST_USERS if "inbrenger" in rollen]  #
 def prepare(url: str) -> None:
     service = Service(url, PROCESSES, FORMS, clock=FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=TZ)))
     service.init_db()
-    service.deploy()
+    service.deploy(reden="testopzet")
     for username, naam, rollen, gemeente in TEST_USERS:
         service.upsert_user(username, naam, rollen, gemeente=gemeente, email=f"{username}@example.org")
     service.engine.dispose()
