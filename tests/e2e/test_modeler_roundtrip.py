@@ -151,3 +151,135 @@ def test_pages_are_for_process_owners_only(live_server, page):
     assert response.status == 403
     response = page.goto(f"{base_url}/beheer/processen/p3_interventiegesprek/versies/1.bpmn")
     assert response.status == 403
+
+
+LONELY_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  id="Definitions_1" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="los" isExecutable="true">
+    <bpmn:task id="Task_Los" name="Losse taak" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="D1"><bpmndi:BPMNPlane id="P1" bpmnElement="los">
+    <bpmndi:BPMNShape id="Task_Los_di" bpmnElement="Task_Los"><dc:Bounds x="100" y="100" width="100" height="80" /></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>"""
+
+
+def test_problems_lint_path_diff_download_and_upload(live_server, page, tmp_path):
+    base_url, _service = live_server
+    log_in(page, base_url, "pieter")
+    open_modeler(page, base_url, "p3_interventiegesprek")
+    p3 = (ROOT / "processes/p3_interventiegesprek.bpmn").read_text(encoding="utf-8")
+
+    # The product's problems: a red marker with the Dutch message at the element, the rest above.
+    placed = page.evaluate("""() => window.VhtModelerPage.modeler.setProblems([
+      {element_id: 'Task_Voorbespreking', message: "Rol 'netwerkpartners' bestaat niet; bedoelt u 'netwerkpartner'?"},
+      {element_id: null, message: 'Parameter p3_weken ontbreekt.'},
+      {element_id: 'Bestaat_niet', message: 'Element verdwenen.'}])""")
+    assert placed == {"onElements": 1, "loose": 2}
+    marked = page.locator(".djs-element.vht-probleem[data-element-id='Task_Voorbespreking']")
+    expect(marked).to_have_count(1)
+    badge = page.locator(".vht-probleem-overlay")
+    expect(badge).to_have_count(1)
+    badge.hover()
+    expect(badge.locator(".vht-probleem-uitleg")).to_be_visible()
+    expect(badge.locator(".vht-probleem-uitleg")).to_contain_text("bedoelt u 'netwerkpartner'")
+    expect(page.locator(".vht-problemen-lijst")).to_contain_text("Parameter p3_weken ontbreekt.")
+    expect(page.locator(".vht-problemen-lijst")).to_contain_text("Bestaat_niet: Element verdwenen.")
+    page.evaluate("() => window.VhtModelerPage.modeler.setProblems([])")
+    expect(marked).to_have_count(0)
+    expect(page.locator(".vht-problemen-lijst")).to_be_hidden()
+
+    # A scenario's path in colour, and gone again.
+    shown = page.evaluate("""() => window.VhtModelerPage.modeler.showPath(
+      ['StartEvent_Interventiegesprek', 'Task_Voorbespreking', 'niet_in_het_diagram'])""")
+    assert shown == 2
+    expect(page.locator(".djs-element.vht-pad")).to_have_count(2)
+    page.evaluate("() => window.VhtModelerPage.modeler.clearPath()")
+    expect(page.locator(".djs-element.vht-pad")).to_have_count(0)
+
+    # Download: the .bpmn of what is on the canvas, the same diagram.
+    with page.expect_download() as info:
+        page.click("#download-knop")
+    download = info.value
+    assert download.suggested_filename == "p3_interventiegesprek.bpmn"
+    assert diagram_identity(Path(download.path()).read_bytes()) == diagram_identity(p3)
+
+    # bpmnlint's recommended rules in the browser: P3 is clean, a lonely task is not.
+    page.click("#lint-knop")
+    expect(page.locator("#modeler-status")).to_have_text("bpmnlint: geen meldingen.")
+    lonely = tmp_path / "los.bpmn"
+    lonely.write_text(LONELY_TASK, encoding="utf-8")
+    page.set_input_files("#upload-invoer", str(lonely))
+    expect(page.locator("#modeler-status")).to_have_text("los.bpmn geopend.")
+    expect(page.locator("[data-element-id='Task_Los']")).to_have_count(1)
+    issues = page.evaluate("() => window.VhtModelerPage.modeler.lint()")
+    assert {"element_id": "Task_Los", "rule": "no-disconnected"} in [
+        {k: i[k] for k in ("element_id", "rule")} for i in issues]
+    expect(page.locator(".bjsl-overlay")).not_to_have_count(0)
+
+    # The diff: a task renamed, one removed, one added, coloured on both sides.
+    changes = page.evaluate("""async (xmlA) => {
+      const m = window.VhtModelerPage.modeler;
+      await m.open(xmlA);
+      const modeler = m.modeler, registry = modeler.get('elementRegistry'), modeling = modeler.get('modeling');
+      modeling.updateLabel(registry.get('Task_Voorbespreking'), 'Voorbespreking met het netwerk');
+      const boundary = registry.get('Bericht_MomentWijzigen');
+      modeling.removeElements([boundary]);
+      const end = registry.filter((e) => e.type === 'bpmn:EndEvent')[0];
+      const added = modeling.appendShape(end, { type: 'bpmn:Task' }, { x: end.x + 150, y: end.y + 18 }, end.parent);
+      modeling.updateProperties(added, { id: 'Task_Nieuw', name: 'Nieuwe stap' });
+      const xmlB = await m.save();
+      const left = document.createElement('div'), right = document.createElement('div');
+      for (const box of [left, right]) { box.style.width = '600px'; box.style.height = '400px'; document.body.append(box); }
+      const list = await window.VhtModeler.createDiff({ left, right, xmlA, xmlB });
+      window.__diff = { left, right };
+      return list.map(({ id, name, kind, attrs }) => ({ id, name, kind, attrs: attrs.map((a) => a.attr) }));
+    }""", p3)
+    by_id = {c["id"]: c for c in changes}
+    assert by_id["Task_Voorbespreking"]["kind"] == "gewijzigd"
+    assert "name" in by_id["Task_Voorbespreking"]["attrs"]
+    assert by_id["Bericht_MomentWijzigen"]["kind"] == "verwijderd"
+    assert by_id["Task_Nieuw"] == {"id": "Task_Nieuw", "name": "Nieuwe stap", "kind": "toegevoegd", "attrs": []}
+    coloured = page.evaluate("""() => ({
+      removedLeft: window.__diff.left.querySelectorAll('.djs-element.vht-diff-verwijderd').length,
+      addedRight: window.__diff.right.querySelectorAll('.djs-element.vht-diff-toegevoegd').length,
+      changedLeft: window.__diff.left.querySelectorAll('.djs-element.vht-diff-gewijzigd').length,
+      changedRight: window.__diff.right.querySelectorAll('.djs-element.vht-diff-gewijzigd').length,
+      addedLeft: window.__diff.left.querySelectorAll('.vht-diff-toegevoegd').length})""")
+    kinds = [c["kind"] for c in changes]
+    assert coloured["removedLeft"] == kinds.count("verwijderd") >= 1
+    assert coloured["addedRight"] == kinds.count("toegevoegd") >= 1
+    assert coloured["changedLeft"] >= 1 and coloured["changedRight"] >= 1
+    assert coloured["addedLeft"] == 0
+
+
+def test_form_preview_endpoint_checks_the_definition_and_the_token(live_server, page):
+    base_url, _service = live_server
+    log_in(page, base_url, "pieter")
+    open_modeler(page, base_url, "p3_interventiegesprek")
+    token = page.get_attribute("#modeler-pagina", "data-csrf-token")
+    url = f"{base_url}/beheer/formulieren/voorbeeld"
+    good = {"definition": {"title": "Nieuw", "fields": [{"name": "a", "type": "text", "label": "A"}]}}
+
+    answer = page.request.post(url, data=good, headers={"X-CSRFToken": token})
+    assert answer.status == 200
+    assert 'id="f-a"' in answer.json()["html"]
+
+    assert page.request.post(url, data=good, headers={"X-CSRFToken": "fout"}).status == 400
+    assert page.request.post(url, data=good).status == 400
+
+    bad = {"definition": {"title": "Nieuw", "fields": [
+        {"name": "keuze", "type": "choice", "label": "Keuze"},
+        {"name": "b", "type": "text", "label": "B", "show_if": {"field": "c", "equals": "x"}}]}}
+    answer = page.request.post(url, data=bad, headers={"X-CSRFToken": token})
+    assert answer.status == 422
+    assert {"field": "keuze", "message": "keuzeveld zonder opties"} in answer.json()["problems"]
+    unknown_type = {"definition": {"title": "N", "fields": [{"name": "x", "type": "kleur", "label": "X"}]}}
+    problems = page.request.post(url, data=unknown_type, headers={"X-CSRFToken": token}).json()["problems"]
+    assert problems[0]["field"] == "x" and problems[0]["message"].startswith("onbekend type 'kleur'")
+    show_if = {"definition": {"title": "N", "fields": [{"name": "b", "type": "text", "label": "B",
+                                                           "show_if": {"field": "c", "equals": "x"}}]}}
+    problems = page.request.post(url, data=show_if, headers={"X-CSRFToken": token}).json()["problems"]
+    assert problems == [{"field": "b", "message": "show_if verwijst naar onbekend veld 'c'"}]

@@ -132,12 +132,14 @@ export function createModeler({ canvas, panel }) {
       return { onElements: byElement.size, loose: loose.length };
     },
     // bpmnlint's recommended rules (.bpmnlintrc), shown as the plugin's markers; resolves to
-    // its issues {elementId: [{id, message, category}]}.
+    // the issues as a list [{element_id, rule, message, category}].
     async lint() {
       const linting = modeler.get('linting');
-      linting.setLinterConfig(bpmnlintConfig);
       if (!linting.isActive()) linting.toggle(true);
-      return linting.lint();
+      const byRule = await linting.lint();
+      return Object.entries(byRule).flatMap(([rule, reports]) => reports.map((r) => ({
+        element_id: r.id || null, rule, message: r.message, category: r.category,
+      })));
     },
     showPath(ids) {
       this.clearPath();

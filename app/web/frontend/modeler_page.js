@@ -112,7 +112,7 @@ export async function startModelerPage(root, api) {
   if (lintButton) {
     lintButton.addEventListener('click', async () => {
       const issues = await modeler.lint();
-      const count = Object.values(issues).reduce((n, list) => n + list.length, 0);
+      const count = issues.length;
       status(root, count ? `bpmnlint: ${count} melding(en), zie de markeringen in het diagram.` : 'bpmnlint: geen meldingen.', count ? 'fout' : 'info');
     });
   }
