@@ -2,6 +2,7 @@
 the product's own diagrams and forms, a clock that tests move, and users for every role."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.engine.clock import TZ, FixedClock
-from app.service import Service
+from app.service import Service, bundle, deploy
 from persistence.db import make_engine
 from persistence.models import User
 
@@ -101,7 +102,22 @@ def _clean_pg(url: str) -> None:
         connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
                                 "app_user RESTART IDENTITY CASCADE"))
         connection.execute(users.insert(), _PG_USERS[url])
+        # Back to the bundle _prepare deployed: versions a test deployed are gone, none retired.
+        connection.execute(text("TRUNCATE process_default, process_draft"))
+        connection.execute(text("DELETE FROM process_version WHERE deployment_id <> (SELECT min(id) FROM deployment)"))
+        connection.execute(text("DELETE FROM deployment WHERE id <> (SELECT min(id) FROM deployment)"))
+        connection.execute(text("UPDATE process_version SET ingetrokken_op = NULL, ingetrokken_door = NULL"))
     engine.dispose()
+
+
+def deploy_settings(service: Service, **settings) -> None:
+    """A region's choice as it reaches cases: a new bundle with these parameters is deployed, so
+    cases started after it run with them (cases started before keep theirs)."""
+    tree = service.source_tree()
+    tree = tree.overlay({bundle.PARAMETERS: json.dumps({**tree.parameters(), **settings}, ensure_ascii=False)})
+    with service.ctx.transaction() as session:
+        deploy.deploy_tree(session, tree, "test", "regionale keuze in de test", service.ctx.now())
+    service.ctx.parameters.update(settings)  # what pages read outside a case
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def vht(db, tmp_path):
         return result
 
     run("init-db")
-    run("deploy")
+    run("deploy", "--reden", "test")
     return run
 
 

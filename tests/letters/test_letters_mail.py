@@ -5,6 +5,7 @@ SMTP server: one mail to the inbrenger with the PDFs and the .ics attached."""
 from app.worker import run_once
 from tests.integration.test_outbox import sender
 from tests.procedures.gesprek_steps import organiseren, start_through_p0
+from tests.conftest import deploy_settings
 
 
 
@@ -54,7 +55,7 @@ def test_eight_the_day_after_the_conversation_no_jeugdige_letter_and_parents_wit
 
 
 def test_a_jeugdige_not_invited_under_the_regional_exception_gets_no_letter(service, clock, smtp):
-    service.ctx.parameters["jeugdige_niet_uitnodigen_toegestaan"] = True  # the region allows the exception
+    deploy_settings(service, jeugdige_niet_uitnodigen_toegestaan=True)  # the region allows the exception
     case = start_through_p0(service, clock, "interventiegesprek")  # Sam is 10
     organiseren(case, "2026-03-12T10:00", jeugdige="niet_uitgenodigd")
     run_once(service, sender(smtp.port))

@@ -11,6 +11,7 @@ pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")
 
 from .driver import CaseDriver, casus  # noqa: E402
 from .gesprek_steps import organiseren, start_through_p0  # noqa: E402
+from tests.conftest import deploy_settings
 
 P3 = "interventiegesprek"
 DEELNEMERS = [{"naam": "Petra de Vries", "rol": "ouder"}]
@@ -55,7 +56,7 @@ def test_the_invite_task_cannot_drop_a_jeugdige_of_eight_or_older(service, clock
 
 
 def test_where_the_region_allows_the_exception_a_reason_is_required_and_kept_in_the_history(service, clock):
-    service.ctx.parameters["jeugdige_niet_uitnodigen_toegestaan"] = True  # copied into the case at its start
+    deploy_settings(service, jeugdige_niet_uitnodigen_toegestaan=True)  # copied into the case at its start
     case = start_through_p0(service, clock, P3)
     until_invitation(case)
     errors = refused(lambda: case.complete("Task_OudersEnJeugdigeUitnodigen",
@@ -71,7 +72,7 @@ def test_where_the_region_allows_the_exception_a_reason_is_required_and_kept_in_
 
 
 def test_with_the_exception_allowed_the_inbrenger_may_still_invite(service, clock):
-    service.ctx.parameters["jeugdige_niet_uitnodigen_toegestaan"] = True
+    deploy_settings(service, jeugdige_niet_uitnodigen_toegestaan=True)
     case = start_through_p0(service, clock, P3)
     organiseren(case, "2026-03-12T10:00", jeugdige="niet_uitgenodigd")
     other = start_through_p0(service, clock, P3)
@@ -107,7 +108,7 @@ def test_a_weekend_or_holiday_is_allowed_with_an_explicit_confirmation(service, 
 
 
 def test_a_closing_day_of_the_region_is_no_working_day(service, clock):
-    service.ctx.parameters["extra_sluitingsdagen"] = ["2026-03-13"]
+    deploy_settings(service, extra_sluitingsdagen=["2026-03-13"])
     case = start_through_p0(service, clock, P3)
     assert "sluitingsdag van de regio" in refused(lambda: plan(case, "2026-03-13T10:00"))["gesprek_datum"][0]
 
