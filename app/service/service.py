@@ -14,7 +14,7 @@ from persistence.db import make_engine, make_read_sessionmaker, make_sessionmake
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
 from . import access, accounts, achttien, case_view, cases, deploy, inbox, messages, outbox, people, replay, tasks, timers, users
-from . import bundle, deploy_checks, drafts, regional_choices, versions, web_sessions
+from . import bundle, deploy_checks, drafts, preview, regional_choices, scenarios, versions, web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
@@ -80,11 +80,6 @@ class Service:
         with self.ctx.reading() as session:
             self._process_owner(session, username)
             return versions.version_rows(session, process_id)
-
-    def process_version(self, username: str, process_id: str, number: int):
-        with self.ctx.reading() as session:
-            self._process_owner(session, username)
-            return versions.get(session, process_id, number)
 
     def retire_version(self, username: str, process_id: str, number: int):
         """No new cases on this version; running ones go on."""
@@ -159,6 +154,33 @@ class Service:
             self._process_owner(session, username)
             return drafts.deploy_draft(session, drafts.get(session, username, draft_id), username, reden,
                                        self.ctx.now(), terugzetten=terugzetten, extra_checks=self.deploy_checks)
+
+    # --- process owners: scenarios and the deploy preview of a concept -------------------------
+
+    def draft_scenarios(self, username: str, draft_id: int | None) -> tuple[list, list]:
+        """(scenarios, problems reading them) of a concept's bundle (None: the deployed bundle)."""
+        return deploy_checks.scenarios_of(self.draft_tree(username, draft_id))
+
+    def run_draft_scenario(self, username: str, draft_id: int | None, name: str):
+        """Run one scenario (by name) on the concept's bundle: its path for the modeler to show."""
+        source = self.draft_tree(username, draft_id)
+        found, problems = deploy_checks.scenarios_of(source)
+        scenario = next((s for s in found if s.name == name), None)
+        if scenario is None:
+            raise NotFound(f"Scenario '{name}' bestaat niet in dit concept.")
+        bundles = deploy.parse_tree(source)  # DeployRefused: the diagrams themselves are not right yet
+        specs = {b.process_id: (b.spec, b.subprocess_specs) for b in bundles}
+        if scenario.process_id not in specs:
+            raise NotFound(f"De procedure '{scenario.process_id}' van dit scenario bestaat niet in dit concept.")
+        return scenarios.run_scenario(scenario, specs, source.forms(), source.parameters())
+
+    def preview_draft(self, username: str, draft_id: int | None) -> list:
+        """Replay every recorded case of each procedure the concept changes on its new version:
+        the cases that would take another path, stop at a removed element, or fail."""
+        source = self.draft_tree(username, draft_id)
+        with self.ctx.reading() as session:
+            self._process_owner(session, username)
+            return preview.preview_tree(self.ctx, source, session)
 
     def set_default_version(self, username: str, process_id: str, number: int):
         """New cases of this procedure start on this version (until the next deploy of it)."""

@@ -88,3 +88,21 @@ def test_a_stale_revision_or_someone_elses_deploy_is_not_overwritten(service):
     with pytest.raises(DeployRefused, match="opnieuw in gebruik genomen door een ander"):
         service.deploy_draft("pieter", mine.id, "over petra heen")
     assert service.process_versions()[-1].reden == "petra eerst"
+
+
+def test_a_concepts_scenario_runs_and_its_preview_lists_changed_cases(tmp_path):
+    from tests.conftest import FORMS, PROCESSES
+
+    service = Service(f"sqlite:///{tmp_path}/s.sqlite", PROCESSES, FORMS)
+    service.init_db()
+    service.upsert_user("pieter", "Pieter", ["procesbeheerder"])
+    service.deploy(actor="pieter", reden="eerst")
+    draft = service.create_draft("pieter", "p1 anders")
+    found, problems = service.draft_scenarios("pieter", draft.id)
+    assert not problems and any(s.process_id == "p1_zorg" for s in found)
+    name = next(s.name for s in found if s.process_id == "p1_zorg")
+    result = service.run_draft_scenario("pieter", draft.id, name)
+    assert result.ok and result.path and result.end_state.startswith("Eind_")
+    with pytest.raises(NotFound):
+        service.run_draft_scenario("pieter", draft.id, "bestaat niet")
+    assert service.preview_draft("pieter", draft.id) == []  # nothing changes: nothing to preview
