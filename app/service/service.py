@@ -126,13 +126,19 @@ class Service:
                         revision: int | None = None) -> "drafts.DraftCheck":
         """Keep a changed file in the concept, then check the whole concept (markers for the
         modeler). `revision`: the concept as the page loaded it; another tab saved since → Conflict."""
+        return self.save_draft_files(username, draft_id, {path: content}, revision)
+
+    def save_draft_files(self, username: str, draft_id: int, files: dict[str, str],
+                         revision: int | None = None) -> "drafts.DraftCheck":
+        """Several files at once (a diagram and the forms edited with it): all or none."""
         with self.ctx.transaction() as session:
             self._process_owner(session, username)
             draft = drafts.get(session, username, draft_id)
             if revision is not None and revision != draft.revision:
                 raise Conflict("Dit concept is intussen in een ander venster opgeslagen. Er is niets opgeslagen; "
                                "laad het concept opnieuw.")
-            drafts.save_file(session, draft, path, content, self.ctx.now())
+            for path, content in files.items():
+                drafts.save_file(session, draft, path, content, self.ctx.now())
             session.flush()
             result = drafts.check(session, draft, self.deploy_checks)
             result.revision = draft.revision
