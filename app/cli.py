@@ -348,8 +348,17 @@ def replay(case_id, as_json):
 def versions(as_json):
     """Toon de procesversies in gebruik."""
     rows = [{"process_id": v.process_id, "version": v.version, "file": v.file_name, "sha256": v.sha256,
-             "deployed_at": _local(v.deployed_at)} for v in _service().process_versions()]
-    _emit(rows, as_json, lambda r: f"{r['process_id']:32} v{r['version']:<3} {r['deployed_at']}  {r['sha256'][:12]}")
+             "identity": v.identity_sha256, "deployed_at": _local(v.deployed_at), "deployed_by": v.deployed_by,
+             "reden": v.reden, "teruggezet_van": v.teruggezet_van,
+             "ingetrokken_op": _local(v.ingetrokken_op) if v.ingetrokken_op else None}
+            for v in _service().process_versions()]
+
+    def line(r):
+        extra = f"  teruggezet naar v{r['teruggezet_van']}" if r["teruggezet_van"] else ""
+        extra += "  INGETROKKEN" if r["ingetrokken_op"] else ""
+        return (f"{r['process_id']:32} v{r['version']:<3} {r['deployed_at']}  {r['deployed_by']:<14} "
+                f"{r['reden'] or ''}{extra}")
+    _emit(rows, as_json, line)
 
 
 @main.command("voorbeeld")
