@@ -76,10 +76,12 @@ def start_due(ctx: Context) -> list[Started]:
     """Start P6 for every jeugdige that is due and has none yet; one transaction per start."""
     now = ctx.now()
     today = now.astimezone(TZ).date()
-    months = int(ctx.parameters.get("p6_venster_maanden", STANDAARD_VENSTER_MAANDEN))
     with ctx.transaction() as session:
-        if version_for_start(session, PROCESS) is None:
+        version = version_for_start(session, PROCESS)
+        if version is None:
             return []
+        # The window of the version the new P6 cases start on (a deployed regional choice).
+        months = int(ctx.bundle_of(session, version).parameters.get("p6_venster_maanden", STANDAARD_VENSTER_MAANDEN))
         cases = session.scalars(select(Case).where(
             Case.maatregel.in_(MAATREGELEN), Case.status != "afgesloten",
             or_(Case.einde_maatregel.is_(None), Case.einde_maatregel >= today))).all()

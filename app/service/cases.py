@@ -41,10 +41,11 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
     starters = (version.start_role or "").split(",")
     if not set(starters) & set(user.rollen or []):
         raise PermissionDenied(f"Procedure '{process_id}' wordt gestart door de rol {' of '.join(starters)}.")
-    forms = ctx.bundle_of(session, version).forms
+    own = ctx.bundle_of(session, version)  # the forms and settings of the version it starts on
+    forms = own.forms
     try:
         offer = people.lookup(session, data.get("gemeente") if isinstance(data, dict) else None, starter=user)
-        values = forms.validate(version.start_form, data, form_context.for_start(ctx, offer))
+        values = forms.validate(version.start_form, data, form_context.for_start(ctx, offer, own.parameters))
     except FormValidationError as exc:
         raise InvalidInput("De casusgegevens zijn niet volledig of niet juist.", exc.errors) from exc
     values = people.start_defaults(forms.get(version.start_form),

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,7 +20,7 @@ from app.engine.runtime import Runtime
 from app.engine.serializer import serializer
 from app.engine.werkdagen import WerkdagKalender
 from app.formdefs import FormRegistry
-from persistence.models import ProcessVersion
+from persistence.models import BundleFile, Deployment, ProcessVersion
 
 from .errors import Conflict, NotFound
 from .versions import BundleCache, VersionBundle
@@ -75,10 +76,24 @@ class Context:
             self.runtime = Runtime(make_script_engine(kalender))
         if self.bundles is None:
             self.bundles = BundleCache()
+        self._deployed_parameters: dict[str, dict] = {}
 
     def bundle_of(self, session: Session, version: ProcessVersion) -> VersionBundle:
         """The forms, parameters and letters the cases of `version` run with (its own bundle)."""
         return self.bundles.get(session, version, VersionBundle(self.forms, self.parameters, {}))
+
+    def current_parameters(self, session: Session) -> dict:
+        """The settings of the last deployment (what new cases start with); before any deploy,
+        the file on disk."""
+        row = session.execute(select(Deployment.id, Deployment.files).order_by(Deployment.id.desc()).limit(1)).first()
+        digest = (row.files or {}).get("processes/parameters.json") if row else None
+        if digest is None:
+            return self.parameters
+        cached = self._deployed_parameters.get(digest)
+        if cached is None:
+            text = session.scalar(select(BundleFile.content).where(BundleFile.sha256 == digest))
+            cached = self._deployed_parameters[digest] = json.loads(text) if text else {}
+        return cached
 
     def forms_of(self, session: Session, instance) -> FormRegistry:
         """The forms of the version a process instance runs on."""

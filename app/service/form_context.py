@@ -9,8 +9,10 @@ from app.formdefs import FormContext
 from .context import Context
 
 
-def for_start(ctx: Context, people=None) -> FormContext:
-    return FormContext(now=ctx.now(), data={}, settings=ctx.parameters, people=people)
+def for_start(ctx: Context, people=None, settings: Mapping | None = None) -> FormContext:
+    """`settings`: those of the version the case starts on."""
+    return FormContext(now=ctx.now(), data={}, settings=settings if settings is not None else ctx.parameters,
+                       people=people)
 
 
 def for_data(ctx: Context, data: Mapping, people=None) -> FormContext:

@@ -486,12 +486,16 @@ class Service:
 
     def regional_choices(self) -> list:
         """Every setting of parameters.json with its explanation and source (werkwijze or regio)."""
-        return regional_choices.choices(self.ctx.parameters, self.ctx.processes_dir)
+        with self.ctx.reading() as session:
+            parameters = self.ctx.current_parameters(session)
+        return regional_choices.choices(parameters, self.ctx.processes_dir)
 
     def regional_choices_for_task(self, documentation: str | None, form_key: str | None) -> list[str]:
         """The settings a task's behaviour depends on (the task page links to them)."""
         definition = self.ctx.forms.get(form_key) if form_key and form_key in self.ctx.forms else None
-        return regional_choices.used_by(self.ctx.parameters, documentation, definition)
+        with self.ctx.reading() as session:
+            parameters = self.ctx.current_parameters(session)
+        return regional_choices.used_by(parameters, documentation, definition)
 
     def process_names(self) -> dict[str, str]:
         """{process_id: Dutch name} of the newest version of every deployed procedure."""

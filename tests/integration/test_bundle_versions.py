@@ -153,3 +153,13 @@ def test_only_process_owners_manage_versions(setup):
     service.deploy(reden="eerst")
     with pytest.raises(Exception, match="procesbeheerder"):
         service.retire_version("anna", "bench_herstelronde", 1)
+
+
+def test_the_regional_choices_page_shows_the_deployed_settings(setup):
+    service, processes, _ = setup
+    (processes / "parameters.json").write_text(json.dumps({"streeftermijn_gesprek_dagen": 14}))
+    service.deploy(reden="eerst")
+    (processes / "parameters.json").write_text(json.dumps({"streeftermijn_gesprek_dagen": 10}))
+    assert {c.naam: c.waarde for c in service.regional_choices()} == {"streeftermijn_gesprek_dagen": 14}
+    service.deploy(reden="korter")  # on disk alone it is not in use; deployed, it is
+    assert {c.naam: c.waarde for c in service.regional_choices()} == {"streeftermijn_gesprek_dagen": 10}
