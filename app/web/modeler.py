@@ -1,23 +1,36 @@
 """For the process owner: the deployed procedures, the modeler page (bpmn-js with the properties
 panel and the form editor, bundled in /static/build/modeler.js), a version's .bpmn and the form
-editor's live preview rendered with the real task-form template."""
+editor's live preview rendered with the real task-form template.
+
+The modeler works inside a concept (a process owner's private set of changed files over the
+deployed bundle): the JSON routes under /beheer/api/concepten create one, save the diagram and
+its forms into it (checked on every save, problems per element), and run its scenarios. The
+deploy preview page (/beheer/concepten/<id>/in-gebruik-nemen) shows the plan, the replay of the
+recorded cases on the new version and deploys with a reason; each case in it links to a page
+with only the case's path through the diagram (no form values, no family names)."""
 from __future__ import annotations
 
 import hmac
 import re
 
-from flask import Blueprint, Response, abort, jsonify, render_template, render_template_string, request, session, url_for
+from xml.etree import ElementTree
+
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, render_template_string,
+                   request, session, url_for)
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
 
 from app import inputs
 from app.formdefs import FormDefinitionError
 from app.formdefs.definition import parse_definition
 from app.service.access import PROCESS_OWNER
-from app.service.errors import ServiceError
+from app.service.errors import DeployRefused, InvalidInput, ServiceError
 
 from . import input_guard
 from .auth import current_user, login_required
 from .common import service
-from .errors import service_error
+from .errors import http_error, service_error, status_of
+from .labels import EVENTS, ROLES, words
 from .security import UNSAFE_METHODS, check_csrf
 
 CSRF_HEADER = "X-CSRFToken"
@@ -50,12 +63,43 @@ bp = Blueprint("modeler", __name__)
 bp.record_once(inputs.use_id_converter)
 bp.before_request(input_guard.check_request)
 bp.before_request(_check_csrf)
-bp.register_error_handler(ServiceError, service_error)
+JSON_PREFIX = "/beheer/api/"
+MAX_SAVE_BYTES = 4 * 1024 * 1024
 
 
-def _require_process_owner():
-    if PROCESS_OWNER not in (current_user().rollen or []):
+def _wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIX) or request.mimetype == "application/json"
+
+
+def _service_error(exc: ServiceError):
+    """JSON routes answer {code, bericht, ...} (a refused diagram: 422 with its elementen); pages
+    the Dutch error page."""
+    if not _wants_json():
+        return service_error(exc)
+    status = 422 if isinstance(exc, DeployRefused) else status_of(exc)
+    return jsonify(exc.as_dict()), status
+
+
+def _http_error(exc: HTTPException):
+    if not _wants_json():
+        return http_error(exc)
+    default = exc.description == type(exc).description
+    return jsonify(code="http_fout", bericht=(TITLE_WORDS.get(exc.code, "Dit kan niet.") if default else exc.description)), exc.code
+
+
+TITLE_WORDS = {400: "Dit verzoek kunnen we niet verwerken.", 403: "U heeft hier geen toegang toe: alleen een "
+               "procesbeheerder beheert de procedures.", 404: "Niet gevonden.", 405: "Deze actie kan hier niet.",
+               413: "Wat u verstuurde is te groot."}
+
+bp.register_error_handler(ServiceError, _service_error)
+bp.register_error_handler(HTTPException, _http_error)
+
+
+def _require_process_owner() -> str:
+    user = current_user()
+    if PROCESS_OWNER not in (user.rollen or []):
         abort(403)
+    return user.username
 
 
 @bp.get("/beheer/processen")
@@ -69,15 +113,48 @@ def process_list():
 @bp.get("/beheer/processen/<process_id>/modeler")
 @login_required
 def modeler_page(process_id: str):
-    _require_process_owner()
+    """The diagram of the newest version (or ?versie=N), or as a concept (?concept=<id>) has it."""
+    username = _require_process_owner()
     wanted = request.args.get("versie", type=int)
+    draft_id = request.args.get("concept", type=int)
     version = service().process_version(process_id, wanted)
+    draft = service().draft(username, draft_id) if draft_id is not None else None  # NotFound: not yours
+    if draft is not None:
+        xml_url = url_for("modeler.concept_diagram", draft_id=draft.id, process_id=process_id)
+    else:
+        xml_url = url_for("modeler.version_xml", process_id=process_id, version=version.version)
     return render_template(
-        "modeler.html", nav="processen", versions=None, version=version,
-        xml_url=url_for("modeler.version_xml", process_id=process_id, version=version.version),
+        "modeler.html", nav="processen", versions=None, version=version, draft=draft,
+        gelezen_versie=wanted, drafts=service().drafts(username),
+        diagram_path=f"processes/{version.file_name}",
+        xml_url=xml_url,
         preview_url=url_for("modeler.form_preview"),
-        form_url=url_for("modeler.form_definition", form_key="__key__"),
+        form_url=url_for("modeler.form_definition", form_key="__key__", **({"concept": draft.id} if draft else {})),
+        create_url=url_for("modeler.api_create_concept"),
+        save_url=url_for("modeler.api_save_files", draft_id=0).replace("/0/", "/__id__/"),
+        scenarios_url=url_for("modeler.api_scenarios", draft_id=0).replace("/0/", "/__id__/"),
+        run_url=url_for("modeler.api_run_scenario", draft_id=0).replace("/0/", "/__id__/"),
+        deploy_url=url_for("modeler.deploy_preview", draft_id=0).replace("/0/", "/__id__/"),
+        concept_url=f"/beheer/concepten/__id__",
+        versions_url=f"/beheer/processen/{process_id}/versies",
     )
+
+
+def _concept_tree(username: str, draft_id: int | None):
+    return service().draft_tree(username, draft_id)
+
+
+@bp.get("/beheer/api/concepten/<int:draft_id>/diagrammen/<process_id>.bpmn")
+@login_required
+def concept_diagram(draft_id: int, process_id: str):
+    """A procedure's diagram as the concept has it (the deployed one when the concept leaves it)."""
+    username = _require_process_owner()
+    file_name = service().process_version(process_id).file_name
+    text = _concept_tree(username, draft_id).files.get(f"processes/{file_name}")
+    if text is None:
+        abort(404)
+    return Response(text, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
 
 @bp.get("/beheer/processen/<process_id>/versies/<int:version>.bpmn")
@@ -93,17 +170,17 @@ def version_xml(process_id: str, version: int):
 @bp.get("/beheer/formulieren/<form_key>.json")
 @login_required
 def form_definition(form_key: str):
-    """A form's definition as its file says it (the editor keeps every property)."""
-    _require_process_owner()
-    forms = service().ctx.forms
-    if not FORM_KEY.match(form_key) or form_key not in forms:
+    """A form's definition as its file says it (the editor keeps every property): from the
+    concept's tree with ?concept=<id>, else from the deployed bundle."""
+    username = _require_process_owner()
+    if not FORM_KEY.match(form_key):
         abort(404)
-    path = forms.folder / f"{form_key}.json"
-    if not path.is_file():
+    text = _concept_tree(username, request.args.get("concept", type=int)).files.get(f"forms/{form_key}.json")
+    if text is None:
         abort(404)
-    # The file's own text (the registry checked it): jsonify would sort the keys, and the editor
-    # keeps the order a process owner wrote them in.
-    return Response(path.read_text(encoding="utf-8"), mimetype="application/json")
+    # The file's own text: jsonify would sort the keys, and the editor keeps the order a process
+    # owner wrote them in.
+    return Response(text, mimetype="application/json")
 
 
 def _problem(message: str) -> dict:
@@ -145,3 +222,209 @@ def form_preview():
     if problems:
         return jsonify(problems=problems), 422
     return jsonify(html=render_template_string(PREVIEW_TEMPLATE, definition=definition))
+
+
+# --- concepts, as the modeler page uses them (JSON) -----------------------------------------------
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="Stuur een JSON-object.")
+    return body
+
+
+def _problem_json(problem) -> dict:
+    return {"file": getattr(problem, "file", None), "element": getattr(problem, "element", None),
+            "element_id": getattr(problem, "element_id", None), "message": getattr(problem, "message", str(problem))}
+
+
+def _check_json(check) -> dict:
+    return {
+        "revision": check.revision, "ok": check.ok,
+        "problems": [_problem_json(p) for p in check.problems],
+        "plan": [{"process_id": i.process_id, "name": i.name, "file_name": i.file_name, "status": i.status,
+                  "label": i.label, "current_version": i.current_version, "equal_to": i.equal_to,
+                  "changes": i.changes} for i in check.plan],
+    }
+
+
+@bp.post("/beheer/api/concepten")
+@login_required
+def api_create_concept():
+    username = _require_process_owner()
+    titel = _json_body().get("titel")
+    if not isinstance(titel, str):
+        raise InvalidInput("Het concept is niet aangemaakt.", {"titel": ["Geef een titel."]})
+    draft = service().create_draft(username, titel)
+    return jsonify(id=draft.id, titel=draft.titel, revision=draft.revision,
+                   url=f"/beheer/concepten/{draft.id}"), 201
+
+
+@bp.post("/beheer/api/concepten/<int:draft_id>/bestanden")
+@login_required
+def api_save_files(draft_id: int):
+    """{files: {path: content}, revision}: all files or none; the whole concept is checked after."""
+    username = _require_process_owner()
+    if request.content_length and request.content_length > MAX_SAVE_BYTES:
+        abort(413)
+    body = _json_body()
+    files, revision = body.get("files"), body.get("revision")
+    if (not isinstance(files, dict) or not files
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+        raise InvalidInput("Er is niets opgeslagen.", {"files": ["Stuur de bestanden als {pad: inhoud}."]})
+    if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+        raise InvalidInput("Er is niets opgeslagen.", {"revision": ["De revisie is een geheel getal."]})
+    return jsonify(_check_json(service().save_draft_files(username, draft_id, files, revision)))
+
+
+@bp.get("/beheer/api/concepten/<int:draft_id>/scenarios")
+@login_required
+def api_scenarios(draft_id: int):
+    username = _require_process_owner()
+    procedure = request.args.get("procedure")
+    found, problems = service().draft_scenarios(username, draft_id)
+    return jsonify(
+        scenarios=[{"name": s.name, "process_id": s.process_id, "file": s.file}
+                   for s in found if not procedure or s.process_id == procedure],
+        problems=[_problem_json(p) for p in problems])
+
+
+@bp.post("/beheer/api/concepten/<int:draft_id>/scenarios/uitvoeren")
+@login_required
+def api_run_scenario(draft_id: int):
+    username = _require_process_owner()
+    naam = _json_body().get("naam")
+    if not isinstance(naam, str) or not naam.strip():
+        raise InvalidInput("Er is geen scenario uitgevoerd.", {"naam": ["Kies een scenario."]})
+    result = service().run_draft_scenario(username, draft_id, naam)
+    return jsonify(name=result.name, process_id=result.process_id, ok=result.ok, path=result.path,
+                   end_state=result.end_state, problems=result.problems)
+
+
+# --- deploy preview and deploy ----------------------------------------------------------------------
+
+OUTCOME_WORDS = {
+    "ander_pad": "zou een ander pad nemen",
+    "element_weg": "staat bij een element dat niet meer bestaat",
+    "fout": "zou vastlopen met een fout",
+}
+
+
+def _preview_page(draft_id: int, status: int = 200, reden: str = "", refused=None, procedure: str | None = None):
+    username = _require_process_owner()
+    draft = service().draft(username, draft_id)
+    check = service().check_draft(username, draft_id)
+    previews, preview_problems = [], []
+    try:
+        # Also beside problems (a failing scenario): which cases the change would touch helps to fix it.
+        previews = service().preview_draft(username, draft_id)
+    except DeployRefused as exc:
+        preview_problems = [p for p in exc.items if p not in check.problems]
+    refused = list(refused or [])
+    fouten = {"reden": [p.message for p in refused if getattr(p, "file", None) == "deploy"]}
+    refused = [p for p in refused if getattr(p, "file", None) != "deploy"]
+    names = service().process_names()
+    return render_template(
+        "concept_voorbeeld.html", nav="processen", draft=draft, check=check, previews=previews,
+        problemen=list(check.problems) + list(preview_problems), geweigerd=refused, fouten=fouten, reden=reden,
+        procedure=procedure or request.args.get("procedure") or "", namen=names, uitkomsten=OUTCOME_WORDS,
+        terugzetten=[i for i in check.plan if i.status == "gelijk_aan_oudere"],
+        wijzigt=[i for i in check.plan if i.status != "geen_wijziging"],
+    ), status
+
+
+@bp.get("/beheer/concepten/<int:draft_id>/in-gebruik-nemen")
+@login_required
+def deploy_preview(draft_id: int):
+    return _preview_page(draft_id)
+
+
+# The concept page (bundle_pages) posts its own deploy form to .../in-gebruik-nemen; this one comes
+# back to the preview on a refusal, so it has a path of its own.
+@bp.post("/beheer/concepten/<int:draft_id>/in-gebruik-nemen/bevestigen")
+@login_required
+def deploy_confirm(draft_id: int):
+    username = _require_process_owner()
+    reden = request.form.get("reden", "")
+    procedure = request.form.get("procedure", "")
+    terugzetten = request.form.get("terugzetten") == "ja"
+    try:
+        deployed = service().deploy_draft(username, draft_id, reden, terugzetten=terugzetten)
+    except DeployRefused as refused:
+        # Nothing deployed, the concept kept; the reason as typed.
+        return _preview_page(draft_id, 422, reden=reden, refused=refused.items, procedure=procedure)
+    names = service().process_names()
+    new = [d for d in deployed if d.status in ("nieuw", "gewijzigd", "teruggezet")]
+    for d in new:
+        restored = f" (teruggezet naar de inhoud van versie {d.teruggezet_van})" if d.teruggezet_van else ""
+        flash(f"Versie {d.version} van {names.get(d.process_id, d.process_id)} in gebruik genomen{restored}.", "succes")
+    if not new:
+        flash("In gebruik genomen; geen procedure kreeg een nieuwe versie.", "succes")
+    target = next((d.process_id for d in new if d.process_id == procedure), None) or (new[0].process_id if new else procedure)
+    if target:
+        try:
+            return redirect(url_for("versions.version_list", process_id=target))
+        except BuildError:  # the version list is not there (yet): the modeler's list then
+            pass
+    return redirect(url_for("modeler.process_list"))
+
+
+# --- a case's path, for the process owner (no form values, no names of family members) -------------
+
+def _element_names(xml: str) -> dict[str, str]:
+    names = {}
+    try:
+        root = ElementTree.fromstring(xml.encode("utf-8"))
+    except ElementTree.ParseError:
+        return names
+    for node in root.iter():
+        if node.get("id") and node.get("name"):
+            names[node.get("id")] = node.get("name")
+    return names
+
+
+@bp.get("/beheer/processen/<process_id>/casussen/<int:case_id>/pad")
+@login_required
+def case_path(process_id: str, case_id: int):
+    """Which elements a case passed in each instance of this procedure, and its events: type,
+    task, moment and the role of who acted. The event data (the answers) is never shown."""
+    _require_process_owner()
+    case = service().case(case_id)
+    instances = [i for i in case.instances if i.process_id == process_id]
+    if not instances:
+        abort(404)
+    versions_by_id = {v.id: v for v in service().process_versions() if v.process_id == process_id}
+    history = service().case_history(case_id)
+    roles: dict[str, str] = {}
+
+    def role_of(actor: str, actor_type: str) -> str:
+        if actor_type != "user":
+            return "systeem"
+        if actor not in roles:
+            try:
+                user = service().user(actor)
+                roles[actor] = ", ".join(ROLES.get(r, r) for r in (user.rollen or [])) or "–"
+            except ServiceError:
+                roles[actor] = "–"
+        return roles[actor]
+
+    shown = []
+    for instance in instances:
+        version = versions_by_id.get(instance.process_version_id)
+        names = _element_names(version.xml) if version else {}
+        path, lines = [], []
+        for event in history:
+            if event.instance_id != instance.id:
+                continue
+            data = event.data or {}
+            ids = [event.task_bpmn_id] if event.task_bpmn_id else []
+            ids += [step.get("bpmn_id") for step in data.get("steps", []) if isinstance(step, dict) and step.get("bpmn_id")]
+            path += [i for i in ids if i not in path]
+            task = names.get(event.task_bpmn_id) or (words(event.task_bpmn_id) if event.task_bpmn_id else "")
+            lines.append({"seq": event.seq, "type": EVENTS.get(event.type, words(event.type)), "taak": task,
+                          "at": event.at, "rol": role_of(event.actor, event.actor_type)})
+        shown.append({"instance": instance, "version": version, "path": path, "lines": lines,
+                      "xml_url": url_for("modeler.version_xml", process_id=process_id, version=version.version)
+                      if version else None})
+    return render_template("casus_pad.html", nav="processen", referentie=case.referentie, process_id=process_id,
+                           naam=service().process_names().get(process_id, process_id), instances=shown)

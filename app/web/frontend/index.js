@@ -5,16 +5,19 @@ import { createModeler } from './modeler.js';
 import { createDiff } from './diff.js';
 import { createFormEditor } from './form_editor.js';
 import { startModelerPage } from './modeler_page.js';
+import { createViewer, startCasePathPage } from './viewer.js';
 
-const api = { createModeler, createDiff, createFormEditor };
+const api = { createModeler, createDiff, createFormEditor, createViewer };
 window.VhtModeler = api;
 
 // The modeler page has no inline script (CSP): it starts itself when its root element is there.
 function start() {
   const root = document.getElementById('modeler-pagina');
   if (root) startModelerPage(root, api);
+  const casePath = document.getElementById('casus-pad');
+  if (casePath) startCasePathPage(casePath);
 }
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
 else start();
 
-export { createModeler, createDiff, createFormEditor };
+export { createModeler, createDiff, createFormEditor, createViewer };

@@ -1,8 +1,10 @@
 // The modeler page (/beheer/processen/<id>/modeler): the diagram with its properties panel, the
-// form editor for the selected user task, download and upload of the .bpmn. The page's data
-// comes from data attributes of #modeler-pagina (no inline script under the CSP). The state is
-// on window.VhtModelerPage so later parts of the page (drafts, checks, deploy) can use it.
+// form editor for the selected user task, download and upload of the .bpmn, and the work in a
+// concept: save (button, Ctrl+S) with the product's checks as markers, scenarios with their path
+// on the diagram, and the way to "In gebruik nemen…". The page's data comes from data attributes
+// of #modeler-pagina (no inline script under the CSP). The state is on window.VhtModelerPage.
 import { downloadText, el } from './util.js';
+import { startConcept } from './modeler_concept.js';
 
 function status(root, text, kind = 'info') {
   const box = root.querySelector('#modeler-status');
@@ -14,8 +16,10 @@ function status(root, text, kind = 'info') {
 
 export async function startModelerPage(root, api) {
   const data = root.dataset;
-  const formsEdited = new Map(); // formKey -> definition as edited on this page (not saved yet)
-  const page = { modeler: null, formEditor: null, formKey: null, forms: formsEdited, ready: null };
+  const formsEdited = new Map(); // formKey -> definition as shown/edited on this page
+  const formsChanged = new Set(); // the formKeys whose definition changed since the last save
+  const page = { modeler: null, formEditor: null, formKey: null, forms: formsEdited, ready: null, formsChanged,
+    isDirty: () => dirty, markSaved: () => { dirty = false; } };
   window.VhtModelerPage = page;
 
   const modeler = api.createModeler({ canvas: root.querySelector('#modeler-canvas'), panel: root.querySelector('#modeler-panel') });
@@ -72,8 +76,12 @@ export async function startModelerPage(root, api) {
     page.formEditor = api.createFormEditor({
       container: editorBox, preview: previewBox, definition, previewUrl: data.previewUrl, csrfToken: data.csrfToken,
     });
-    page.formEditor.onChange(keepEditedForm);
-    if (loaded.isNew) formsEdited.set(formKey, page.formEditor.getDefinition());
+    page.formEditor.onChange(() => { keepEditedForm(); formsChanged.add(formKey); dirty = true; });
+    if (loaded.isNew) {
+      formsEdited.set(formKey, page.formEditor.getDefinition());
+      formsChanged.add(formKey);
+      dirty = true;
+    }
   }
 
   let lastKey = '';
@@ -116,6 +124,10 @@ export async function startModelerPage(root, api) {
       status(root, count ? `bpmnlint: ${count} melding(en), zie de markeringen in het diagram.` : 'bpmnlint: geen meldingen.', count ? 'fout' : 'info');
     });
   }
+
+  page.status = (text, kind) => status(root, text, kind);
+  page.keepEditedForm = keepEditedForm;
+  startConcept(root, page);
 
   page.ready = (async () => {
     const response = await fetch(data.xmlUrl, { credentials: 'same-origin' });
