@@ -73,7 +73,8 @@ const common = {
 
 await esbuild.build({
   ...common,
-  entryPoints: { modeler: 'app/web/frontend/index.js' },
+  // versions.js: the compare page of two versions (a viewer and the differ, no modeler).
+  entryPoints: { modeler: 'app/web/frontend/index.js', versions: 'app/web/frontend/versions_page.js' },
   outdir,
   format: 'iife',
   platform: 'browser',

@@ -15,8 +15,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
 from . import modeler, veiligheidskaart
+from . import versions
 
-PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp, modeler.bp)
+PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp, modeler.bp,
+                   versions.bp)
 
 
 def register(app: Flask) -> None:
