@@ -34,8 +34,9 @@ export async function createDiff({ left, right, xmlA, xmlB }) {
     mark(viewerA, id, 'verwijderd');
   }
   for (const [id, change] of Object.entries(result._changed)) {
+    // bpmn-js-differ 3.2 hands its ChangeHandler (old, new) as (newValue, oldValue): turned here.
     const attrs = Object.entries(change.attrs || {}).map(([attr, values]) => ({
-      attr, oud: values.oldValue, nieuw: values.newValue,
+      attr, oud: values.newValue, nieuw: values.oldValue,
     }));
     changes.push({ id, name: nameOf(change.model), kind: 'gewijzigd', attrs });
     mark(viewerA, id, 'gewijzigd');

@@ -35,9 +35,8 @@ function text(value) {
   return value.$type || '(samengesteld)';
 }
 
-// An attribute's value in each version, read from the two diagrams themselves: bpmn-js-differ
-// 3.2 hands its ChangeHandler (old, new) as (newValue, oldValue), so its own pair is swapped.
-// Attributes it names by a path (a list item) are not plain properties: then its pair, turned.
+// An attribute's value in each version, read from the two diagrams themselves; attributes the
+// differ names by a path (a list item) are not plain properties: then the differ's own pair.
 function values(change, attr, viewers) {
   const objects = viewers.map((viewer) => {
     const shape = viewer.get('elementRegistry').get(change.id);
@@ -46,7 +45,7 @@ function values(change, attr, viewers) {
   if (objects[0] && objects[1] && /^[\w:]+$/.test(attr.attr)) {
     return [objects[0].get(attr.attr), objects[1].get(attr.attr)];
   }
-  return [attr.nieuw, attr.oud];
+  return [attr.oud, attr.nieuw];
 }
 
 function details(change, viewers) {
