@@ -1,4 +1,5 @@
-"""What a deploy runs beyond the diagrams' own checks: the scenarios stored beside them.
+"""What a deploy runs beyond the diagrams' own checks: the scenarios stored beside them, and
+every letter template rendered for a demo family (app/service/letter_preview.py).
 
 A failing scenario refuses the deploy like a broken diagram does, in the browser and the CLI.
 """
@@ -9,6 +10,7 @@ import json
 from app.engine.checks import Problem
 
 from .bundle import SourceTree
+from .letter_preview import letter_problems
 from .scenario_files import ScenarioError, parse_scenario
 from .scenarios import run_scenario
 
@@ -42,4 +44,5 @@ def scenario_problems(tree: SourceTree, bundles) -> list[Problem]:
         if not result.ok:
             problems.append(Problem(f"processes/scenarios/{scenario.file}", f"scenario '{scenario.name}'",
                                     "het scenario slaagt niet meer: " + " ".join(result.problems)))
-    return problems
+    # Letter templates too: one that does not render would stop the invite act of every case.
+    return problems + letter_problems(tree, bundles)

@@ -14,11 +14,11 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
-from . import modeler, veiligheidskaart
+from . import bundle_pages, modeler, veiligheidskaart
 from . import versions
 
 PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp, modeler.bp,
-                   versions.bp)
+                   bundle_pages.bp, versions.bp)
 
 
 def register(app: Flask) -> None:
