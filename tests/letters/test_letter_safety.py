@@ -41,9 +41,16 @@ def test_a_template_cannot_reach_python(letters_dir):
 
 
 def test_an_act_with_a_template_that_tries_is_refused_in_dutch_and_saves_nothing(letters_dir, service, clock):
+    from sqlalchemy import update
+
     from app.service import ProcessFailed
+    from persistence.models import ProcessVersion
     from tests.procedures.gesprek_steps import organiseren, start_through_p0
 
+    # Deploy refuses such a template (tests/web/test_bundle_pages.py); versions deployed before
+    # bundles existed read the letters folder, so the act must refuse it too.
+    with service.ctx.transaction() as session:
+        session.execute(update(ProcessVersion).values(forms=None, letters=None, parameters_sha256=None))
     with_line(letters_dir, "{{ ''.__class__.__mro__[1].__subclasses__() }}")
     case = start_through_p0(service, clock, "interventiegesprek",
                             jeugdigen=[{"naam": "Lot de Vries", "geboortedatum": "2020-01-01"}])
