@@ -42,7 +42,9 @@ export function startConcept(root, page) {
 
   function showCheck(answer) {
     const problems = answer.problems || [];
-    const here = problems.filter((p) => p.file === data.diagramPath && p.element_id);
+    // The checks name a diagram by its path in the bundle or by its file name alone.
+    const inThisDiagram = (file) => file === data.diagramPath || data.diagramPath.endsWith(`/${file}`);
+    const here = problems.filter((p) => p.element_id && inThisDiagram(p.file));
     const elsewhere = problems.filter((p) => !here.includes(p));
     page.modeler.setProblems(here.map((p) => ({ element_id: p.element_id, message: p.message })));
     problemBox.replaceChildren();
@@ -115,8 +117,13 @@ export function startConcept(root, page) {
   async function collectFiles() {
     page.keepEditedForm();
     const files = { [data.diagramPath]: await page.modeler.save() };
+    // Only forms a task of the diagram still names: a formKey typed letter by letter in the panel
+    // opens a new form per keystroke, and those half keys are not forms to keep.
+    const used = new Set(page.modeler.modeler.get('elementRegistry').getAll()
+      .map((element) => element.businessObject && element.businessObject.get && element.businessObject.get('camunda:formKey'))
+      .filter(Boolean));
     for (const key of page.formsChanged) {
-      if (page.forms.has(key)) files[`forms/${key}.json`] = `${JSON.stringify(page.forms.get(key), null, 2)}\n`;
+      if (page.forms.has(key) && used.has(key)) files[`forms/${key}.json`] = `${JSON.stringify(page.forms.get(key), null, 2)}\n`;
     }
     return files;
   }
