@@ -371,29 +371,42 @@ def deploy_confirm(draft_id: int):
 
 # --- a case's path, for the process owner (no form values, no names of family members) -------------
 
-def _element_names(xml: str) -> dict[str, str]:
-    names = {}
+def _elements(xml: str) -> dict[str, str]:
+    """{id: name or ''} of every element of a diagram."""
     try:
         root = ElementTree.fromstring(xml.encode("utf-8"))
     except ElementTree.ParseError:
-        return names
-    for node in root.iter():
-        if node.get("id") and node.get("name"):
-            names[node.get("id")] = node.get("name")
-    return names
+        return {}
+    return {node.get("id"): node.get("name") or "" for node in root.iter() if node.get("id")}
+
+
+def _bundle(version, all_versions) -> list:
+    """The version and the versions of every process it calls (as deployed with it), transitively."""
+    by_sha = {(v.process_id, v.sha256): v for v in all_versions}
+    found, queue, seen = [version], [version], {version.process_id}
+    while queue:
+        for process_id, sha in (queue.pop(0).called_sha256 or {}).items():
+            called = by_sha.get((process_id, sha))
+            if called is not None and process_id not in seen:
+                seen.add(process_id)
+                found.append(called)
+                queue.append(called)
+    return found
 
 
 @bp.get("/beheer/processen/<process_id>/casussen/<int:case_id>/pad")
 @login_required
 def case_path(process_id: str, case_id: int):
-    """Which elements a case passed in each instance of this procedure, and its events: type,
-    task, moment and the role of who acted. The event data (the answers) is never shown."""
+    """Which elements a case passed in each instance of this procedure (and the sub-processes it
+    called, each in the version it ran), and its events: type, task, moment and the role of who
+    acted. The event data (the answers) is never shown."""
     _require_process_owner()
     case = service().case(case_id)
     instances = [i for i in case.instances if i.process_id == process_id]
     if not instances:
         abort(404)
-    versions_by_id = {v.id: v for v in service().process_versions() if v.process_id == process_id}
+    all_versions = service().process_versions()
+    versions_by_id = {v.id: v for v in all_versions}
     history = service().case_history(case_id)
     roles: dict[str, str] = {}
 
@@ -411,7 +424,7 @@ def case_path(process_id: str, case_id: int):
     shown = []
     for instance in instances:
         version = versions_by_id.get(instance.process_version_id)
-        names = _element_names(version.xml) if version else {}
+        bundle = [(v, _elements(v.xml)) for v in _bundle(version, all_versions)] if version else []
         path, lines = [], []
         for event in history:
             if event.instance_id != instance.id:
@@ -420,11 +433,16 @@ def case_path(process_id: str, case_id: int):
             ids = [event.task_bpmn_id] if event.task_bpmn_id else []
             ids += [step.get("bpmn_id") for step in data.get("steps", []) if isinstance(step, dict) and step.get("bpmn_id")]
             path += [i for i in ids if i not in path]
-            task = names.get(event.task_bpmn_id) or (words(event.task_bpmn_id) if event.task_bpmn_id else "")
-            lines.append({"seq": event.seq, "type": EVENTS.get(event.type, words(event.type)), "taak": task,
+            task = next((names[event.task_bpmn_id] for _, names in bundle if names.get(event.task_bpmn_id)), None)
+            lines.append({"seq": event.seq, "type": EVENTS.get(event.type, words(event.type)),
+                          "taak": task or (words(event.task_bpmn_id) if event.task_bpmn_id else ""),
                           "at": event.at, "rol": role_of(event.actor, event.actor_type)})
-        shown.append({"instance": instance, "version": version, "path": path, "lines": lines,
-                      "xml_url": url_for("modeler.version_xml", process_id=process_id, version=version.version)
-                      if version else None})
+        diagrams = []
+        for v, names in bundle:
+            passed = [i for i in path if i in names]
+            if passed or v is version:
+                diagrams.append({"version": v, "path": passed, "naam": v.name or v.process_id,
+                                 "xml_url": url_for("modeler.version_xml", process_id=v.process_id, version=v.version)})
+        shown.append({"instance": instance, "version": version, "diagrams": diagrams, "lines": lines})
     return render_template("casus_pad.html", nav="processen", referentie=case.referentie, process_id=process_id,
                            naam=service().process_names().get(process_id, process_id), instances=shown)

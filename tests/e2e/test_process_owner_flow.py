@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.engine.clock import TZ
-from tests.e2e.test_modeler_roundtrip import log_in, open_modeler, wait_for_name
+from tests.e2e.test_modeler_roundtrip import log_in, open_modeler, wait_for_name, watch_csp
 from tests.procedures.driver import casus
 from tests.web.helpers import CAB
 from tests.web.test_access import P3_AFTER_REACTION, P3_UNTIL_CONVERSATION
@@ -92,6 +92,7 @@ def test_process_owner_changes_p3_and_deploys_it(clock_live_server, page):
     started = time.perf_counter()
     old_case = drive_to_voorbespreking(service, clock, "2026-03-12T10:00", datetime(2026, 3, 12, 9, 31, tzinfo=TZ))
     assert open_task(service, old_case, "Task_Voorbespreking").name == OLD_NAME
+    csp = watch_csp(page)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     dialogs: list[str] = []
@@ -185,6 +186,17 @@ def test_process_owner_changes_p3_and_deploys_it(clock_live_server, page):
     form = json.loads(service.draft_tree("pieter", None).files[f"forms/{NEW_FORM}.json"])
     assert [(f["name"], f["type"], f.get("required")) for f in form["fields"]] == [("afspraak_streeftermijn", "long_text", True)]
     assert 'camunda:formKey="p3_streeftermijn_bespreken"' in service.process_version(P3).xml
+
+    # The old case's path, as a preview row links it (before the clock moves on and ends the
+    # browser's session): P3's diagram (v1) coloured, no answers shown.
+    page.goto(f"{base_url}/beheer/processen/{P0}/casussen/{old_case}/pad")
+    p3_diagram = page.locator(f".casus-pad-diagram[data-process-id='{P3}']")
+    expect(p3_diagram).to_have_attribute("data-gekleurd", re.compile(r"^[1-9]\d*$"))
+    expect(p3_diagram.locator("[data-element-id='Task_Voorbespreking']")).to_be_visible()
+    expect(page.locator("h3").filter(has_text=P3)).to_contain_text("versie 1")  # the version it runs on
+    assert "Gelezen." not in page.content() and "de Vries" not in page.content()
+    assert errors == [], errors
+    assert csp == [], csp
 
     # The older case keeps its own version; a new case runs the new one.
     assert open_task(service, old_case, "Task_Voorbespreking").name == OLD_NAME

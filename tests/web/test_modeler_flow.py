@@ -205,4 +205,6 @@ def test_case_path_page_shows_the_path_and_no_form_values(web, pieter):
         assert private not in page
     path = re.search(r'data-pad="([^"]+)"', page).group(1).replace("&#34;", '"')
     assert '"Task_CabHouden"' in path and '"StartEvent_CasusIngebracht"' in path
+    # The sub-process the case went into, in the version it ran, with its own part of the path.
+    assert 'data-process-id="sp_vk_verwerken"' in page
     assert pieter.get(f"/beheer/processen/p3_interventiegesprek/casussen/{case_id}/pad").status_code == 404
