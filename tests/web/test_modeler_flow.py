@@ -71,6 +71,10 @@ def test_the_modeler_opens_a_concepts_diagram_and_forms(web, pieter):
     assert pieter.get(f"/beheer/formulieren/p0_extra_notitie.json?concept={concept['id']}").get_data(as_text=True) == form
     assert pieter.get("/beheer/formulieren/p0_extra_notitie.json").status_code == 404
     assert pieter.get("/beheer/formulieren/p0_cab_houden.json").status_code == 200
+    # Without a concept the page offers the owner's concepts, saying which already change this diagram.
+    plain = html(pieter.get(f"/beheer/processen/{P0}/modeler"))
+    assert re.search(rf'<option value="{concept["id"]}" data-revision="{answer["revision"]}"\s+data-heeft-diagram="ja">Extra stap</option>', plain)
+    assert 'data-concept=""' in plain and "Opslaan in concept" in plain
     # The older version's XML opens read-only until saved into a concept.
     assert "alleen lezen" in html(pieter.get(f"/beheer/processen/{P0}/modeler?versie=1"))
 

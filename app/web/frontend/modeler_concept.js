@@ -69,9 +69,15 @@ export function startConcept(root, page) {
     const chosen = byId('concept-kiezen');
     const titleInput = byId('concept-titel');
     if (chosen && chosen.value) {
+      const option = chosen.selectedOptions[0];
+      // That concept may have its own version of this diagram already (edited in another tab).
+      if (option.dataset.heeftDiagram === 'ja' && !window.confirm(
+        `Concept "${option.textContent}" heeft al een eigen versie van dit diagram. Die wordt vervangen door het diagram op deze pagina. Doorgaan?`)) {
+        return false;
+      }
       data.concept = chosen.value;
-      data.conceptTitel = chosen.selectedOptions[0].textContent;
-      data.revision = '';
+      data.conceptTitel = option.textContent;
+      data.revision = option.dataset.revision || ''; // a save there since this page loaded: 409
     } else {
       const titel = (titleInput ? titleInput.value : '').trim();
       if (!titel) {
