@@ -21,7 +21,7 @@ from app.mail import is_address
 from app.service import letter_preview
 from app.service.access import PROCESS_OWNER
 from app.service.bundle import PARAMETERS, SourceTree
-from app.service.errors import Conflict, DeployRefused, InvalidInput
+from app.service.errors import Conflict, InvalidInput
 
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
@@ -79,16 +79,13 @@ def delete_concept(draft_id: int):
     return redirect(url_for("bundle_pages.concepts"))
 
 
-def _concept_page(draft_id: int, status: int = 200, **extra):
+def _concept_page(draft_id: int):
     username = _owner()
     draft = service().draft(username, draft_id)
     check = service().check_draft(username, draft_id)
     tree = service().draft_tree(username, draft_id)
-    context = {"reden": "", "problemen_deploy": None, **extra}
     return render_template("beheer_concepten.html", nav="concepten", drafts=None, draft=draft, check=check,
-                           letters=_letter_files(tree), fouten={}, titel="",
-                           terugzetten_nodig=any(i.status == "gelijk_aan_oudere" for i in check.plan),
-                           **context), status
+                           letters=_letter_files(tree), fouten={}, titel="")
 
 
 @bp.get("/beheer/concepten/<int:draft_id>")
@@ -104,26 +101,6 @@ def discard_file(draft_id: int):
     service().discard_draft_file(_owner(), draft_id, path)
     flash(f"De wijziging van {path} is ongedaan gemaakt.", "succes")
     return redirect(url_for("bundle_pages.concept", draft_id=draft_id))
-
-
-@bp.post("/beheer/concepten/<int:draft_id>/in-gebruik-nemen")
-@login_required
-def deploy(draft_id: int):
-    reden = request.form.get("reden", "")
-    terugzetten = request.form.get("terugzetten") == "ja"
-    try:
-        deployed = service().deploy_draft(_owner(), draft_id, reden, terugzetten=terugzetten)
-    except DeployRefused as refused:
-        # The concept stays as it was; the reason typed is shown again.
-        return _concept_page(draft_id, 422, reden=reden, problemen_deploy=refused.items)
-    nieuw = [d for d in deployed if d.status in ("nieuw", "gewijzigd", "teruggezet")]
-    if nieuw:
-        flash("In gebruik genomen: " + "; ".join(
-            f"{d.process_id} versie {d.version}" + (f" (teruggezet van versie {d.teruggezet_van})"
-                                                    if d.teruggezet_van else "") for d in nieuw) + ".", "succes")
-    else:
-        flash("In gebruik genomen; geen procedure kreeg een nieuwe versie.", "succes")
-    return redirect(url_for("bundle_pages.concepts"))
 
 
 # --- parameters --------------------------------------------------------------------------------

@@ -339,9 +339,8 @@ def deploy_preview(draft_id: int):
     return _preview_page(draft_id)
 
 
-# The concept page (bundle_pages) posts its own deploy form to .../in-gebruik-nemen; this one comes
-# back to the preview on a refusal, so it has a path of its own.
-@bp.post("/beheer/concepten/<int:draft_id>/in-gebruik-nemen/bevestigen")
+# The one way a concept is deployed: from the page that showed its plan and preview.
+@bp.post("/beheer/concepten/<int:draft_id>/in-gebruik-nemen")
 @login_required
 def deploy_confirm(draft_id: int):
     username = _require_process_owner()

@@ -59,7 +59,7 @@ def test_parameters_edited_in_a_concept_deploy_as_new_versions(web):
     page = html(pieter.get(f"/beheer/concepten/{draft_id}"))
     assert "<code>processes/parameters.json</code>" in page and "wijziging ongedaan maken" in page
     assert "nieuwe versie (nu v" in page and "Instellingen (parameters)." in page
-    assert 'name="terugzetten"' not in page  # nothing equal to an older version
+    assert 'name="terugzetten"' not in html(pieter.get(f"/beheer/concepten/{draft_id}/in-gebruik-nemen"))
     response = pieter.post(f"/beheer/concepten/{draft_id}/in-gebruik-nemen", {"reden": "leeftijd naar 12"})
     assert response.status_code == 422 and "In gebruik nemen geweigerd" in html(response)
     assert "leeftijd naar 12" in html(response)  # the reason typed is kept
@@ -72,7 +72,7 @@ def test_parameters_edited_in_a_concept_deploy_as_new_versions(web):
     response = pieter.post(f"/beheer/concepten/{draft_id}/in-gebruik-nemen", {"reden": "voorbespreking 45 minuten"})
     assert response.status_code == 302, re.findall(r"<li>(.*?)</li>", html(response), re.S)
     flashed = html(pieter.get(response.headers["Location"]))
-    assert "In gebruik genomen: " in flashed
+    assert "in gebruik genomen" in flashed and "Versie 2 van" in flashed
     after = {v.process_id: v for v in web.service.newest_process_versions()}
     assert all(after[p].version == n + 1 for p, n in before.items())  # every procedure has a new version
     with web.service.ctx.reading() as session:
@@ -187,7 +187,7 @@ def test_restoring_older_content_needs_the_terugzetten_box(web):
         form = _parameter_form(pieter, draft_id)
         form["voorbespreking_minuten"] = minutes
         assert pieter.post(f"/beheer/concepten/{draft_id}/parameters", form).status_code == 200
-        page = html(pieter.get(f"/beheer/concepten/{draft_id}"))
+        page = html(pieter.get(f"/beheer/concepten/{draft_id}/in-gebruik-nemen"))
         if minutes == "45":
             assert 'name="terugzetten"' not in page
             assert pieter.post(f"/beheer/concepten/{draft_id}/in-gebruik-nemen", {"reden": reden}).status_code == 302
@@ -197,7 +197,7 @@ def test_restoring_older_content_needs_the_terugzetten_box(web):
     assert response.status_code == 422 and web.service.draft("pieter", draft_id)
     response = pieter.post(f"/beheer/concepten/{draft_id}/in-gebruik-nemen", {"reden": reden, "terugzetten": "ja"})
     assert response.status_code == 302
-    assert "teruggezet van versie 1" in html(pieter.get(response.headers["Location"]))
+    assert "teruggezet naar de inhoud van versie 1" in html(pieter.get(response.headers["Location"]))
 
 
 def test_a_broken_parameters_file_in_a_concept_is_a_dutch_message_not_a_crash(web):

@@ -159,7 +159,7 @@ def test_preview_lists_a_case_on_another_path(web, pieter):
     assert row, page
     assert row.group(1) == "ander_pad" and "zou een ander pad nemen" in page
     assert row.group(2) == f"/beheer/processen/{P0}/casussen/{case_id}/pad"
-    assert 'id="eerst-oplossen"' in page and 'id="in-gebruik-knop"' not in page
+    assert 'id="eerst-oplossen"' in page and 'id="in-gebruik-knop" disabled' in page  # the reason can be typed, not sent
 
 
 def test_deploy_needs_a_reason_and_keeps_running_cases_on_their_version(web, pieter):
@@ -174,7 +174,7 @@ def test_deploy_needs_a_reason_and_keeps_running_cases_on_their_version(web, pie
     assert 'name="reden"' in page and 'id="in-gebruik-knop"' in page
     assert "Ze lopen allemaal precies zo als vastgelegd." in page  # a new name takes no case elsewhere
 
-    confirm = f"/beheer/concepten/{concept['id']}/in-gebruik-nemen/bevestigen"
+    confirm = f"/beheer/concepten/{concept['id']}/in-gebruik-nemen"
     refused = pieter.post(confirm, {"reden": "   ", "procedure": P0})
     assert refused.status_code == 422
     assert 'id="reden-fout"' in html(refused) and "geef een reden op" in html(refused)
