@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -76,6 +76,9 @@ class VersionRow:
     closed_cases: int
     is_default: bool
     deployment: Deployment | None
+    # Cases of other procedures that run this version inside them (a called sub-process):
+    # {caller process_id: (open, closed)}.
+    inside: dict = field(default_factory=dict)
 
 
 def version_rows(session: Session, process_id: str) -> list[VersionRow]:
@@ -84,18 +87,29 @@ def version_rows(session: Session, process_id: str) -> list[VersionRow]:
                                .order_by(ProcessVersion.version.desc())).all()
     if not versions:
         raise NotFound(f"Procedure '{process_id}' bestaat niet.")
+    # A caller's version records the file it called ({process_id: sha256}): its cases run that content.
+    callers = [(v.id, v.process_id, (v.called_sha256 or {}).get(process_id)) for v in session.scalars(
+        select(ProcessVersion).where(ProcessVersion.process_id != process_id)) if process_id in (v.called_processes or [])]
     counts: dict[tuple[int, bool], int] = {}
     for version_id, running, n in session.execute(
             select(ProcessInstance.process_version_id, ProcessInstance.status == "running", func.count())
-            .where(ProcessInstance.process_version_id.in_([v.id for v in versions]))
+            .where(ProcessInstance.process_version_id.in_([v.id for v in versions] + [c[0] for c in callers]))
             .group_by(ProcessInstance.process_version_id, ProcessInstance.status == "running")):
         counts[(version_id, bool(running))] = counts.get((version_id, bool(running)), 0) + n
     default = version_for_start(session, process_id)
     deployments = {d.id: d for d in session.scalars(select(Deployment).where(
         Deployment.id.in_({v.deployment_id for v in versions if v.deployment_id})))}
-    return [VersionRow(v, counts.get((v.id, True), 0), counts.get((v.id, False), 0),
-                       default is not None and default.id == v.id, deployments.get(v.deployment_id))
-            for v in versions]
+    rows = []
+    for v in versions:
+        inside: dict[str, tuple[int, int]] = {}
+        for caller_id, caller, called_sha in callers:
+            if called_sha == v.sha256:
+                was = inside.get(caller, (0, 0))
+                inside[caller] = (was[0] + counts.get((caller_id, True), 0), was[1] + counts.get((caller_id, False), 0))
+        rows.append(VersionRow(v, counts.get((v.id, True), 0), counts.get((v.id, False), 0),
+                               default is not None and default.id == v.id, deployments.get(v.deployment_id),
+                               {k: n for k, n in sorted(inside.items()) if any(n)}))
+    return rows
 
 
 @dataclass(frozen=True)

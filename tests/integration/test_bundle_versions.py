@@ -163,3 +163,18 @@ def test_the_regional_choices_page_shows_the_deployed_settings(setup):
     assert {c.naam: c.waarde for c in service.regional_choices()} == {"streeftermijn_gesprek_dagen": 14}
     service.deploy(reden="korter")  # on disk alone it is not in use; deployed, it is
     assert {c.naam: c.waarde for c in service.regional_choices()} == {"streeftermijn_gesprek_dagen": 10}
+
+
+def test_a_called_process_counts_the_cases_it_runs_inside(tmp_path):
+    from tests.conftest import FORMS, PROCESSES
+    from tests.procedures.driver import casus
+
+    service = Service(f"sqlite:///{tmp_path}/c.sqlite", PROCESSES, FORMS)
+    service.init_db()
+    service.upsert_user("anna", "Anna", ["inbrenger"], gemeente="roosendaal")
+    service.upsert_user("pieter", "Pieter", ["procesbeheerder"])
+    service.deploy(reden="eerst")
+    service.start_case("p0_consultatie_advies", casus(), "anna")
+    [row] = service.version_rows("pieter", "p3_interventiegesprek")
+    assert (row.open_cases, row.closed_cases) == (0, 0)  # P3 has no instance of its own here
+    assert row.inside == {"p0_consultatie_advies": (1, 0)}  # it runs inside the P0 case
