@@ -271,7 +271,9 @@ def _bundle_shas(tree: SourceTree, parsed: ParsedBundle) -> tuple[dict, str | No
 def plan(session: Session, tree: SourceTree, bundles: list[ParsedBundle] | None = None) -> list[PlanItem]:
     """What deploying `tree` would do, per process, without writing anything."""
     items = []
-    for parsed in bundles if bundles is not None else parse_tree(tree):
+    bundles = bundles if bundles is not None else parse_tree(tree)
+    files = {b.process_id: b.file_name for b in bundles}
+    for parsed in bundles:
         versions = _versions(session, parsed.process_id)
         latest = versions[-1] if versions else None
         if latest is None:
@@ -282,10 +284,30 @@ def plan(session: Session, tree: SourceTree, bundles: list[ParsedBundle] | None 
             older = next((v for v in reversed(versions) if v.identity_sha256 == parsed.identity), None)
             status, equal = ("gelijk_aan_oudere", older.version) if older else ("gewijzigd", None)
         forms, parameters, letters = _bundle_shas(tree, parsed)
+        changes = {}
+        if status != "geen_wijziging" and latest is not None:
+            changes = {**bundle_changes(latest, forms, parameters, letters),
+                       "diagrammen": _changed_diagrams(session, latest, parsed, tree, files)}
         items.append(PlanItem(parsed.process_id, parsed.file_name, parsed.name, status,
-                              latest.version if latest else None, equal,
-                              bundle_changes(latest, forms, parameters, letters) if status != "geen_wijziging" else {}))
+                              latest.version if latest else None, equal, changes))
     return items
+
+
+def _changed_diagrams(session: Session, latest: ProcessVersion, parsed: ParsedBundle, tree: SourceTree,
+                      files: dict[str, str]) -> list[str]:
+    """The processes (this one or one it calls) whose diagram means something else than in `latest`."""
+    diagrams = tree.diagrams()
+    before = {parsed.process_id: latest.xml}
+    for called, digest in (latest.called_sha256 or {}).items():
+        row = session.scalars(select(ProcessVersion.xml).where(ProcessVersion.process_id == called,
+                                                               ProcessVersion.sha256 == digest).limit(1)).first()
+        before[called] = row
+    changed = []
+    for pid in [parsed.process_id, *parsed.called]:
+        old, name = before.get(pid), files.get(pid)
+        if old is None or name is None or diagram_identity(old) != diagram_identity(diagrams[name]):
+            changed.append(pid)
+    return changed
 
 
 def check_reason(reden: str | None) -> str:

@@ -106,3 +106,21 @@ def test_a_concepts_scenario_runs_and_its_preview_lists_changed_cases(tmp_path):
     with pytest.raises(NotFound):
         service.run_draft_scenario("pieter", draft.id, "bestaat niet")
     assert service.preview_draft("pieter", draft.id) == []  # nothing changes: nothing to preview
+
+
+def test_the_plan_names_the_called_diagram_that_changed(tmp_path):
+    from tests.conftest import FORMS, PROCESSES
+
+    service = Service(f"sqlite:///{tmp_path}/p.sqlite", PROCESSES, FORMS)
+    service.init_db()
+    service.upsert_user("pieter", "Pieter", ["procesbeheerder"])
+    service.deploy(actor="pieter", reden="eerst")
+    draft = service.create_draft("pieter", "p1 anders")
+    path = "processes/p1_zorg.bpmn"
+    xml = service.draft_tree("pieter", draft.id).files[path]
+    result = service.save_draft_file("pieter", draft.id, path, xml.replace(
+        'name="Directe toegang tot eigen organisatie faciliteren"', 'name="Directe toegang regelen"'))
+    plan = {item.process_id: item for item in result.plan if item.status != "geen_wijziging"}
+    assert plan["p1_zorg"].changes["diagrammen"] == ["p1_zorg"]
+    assert plan["p0_consultatie_advies"].changes["diagrammen"] == ["p1_zorg"]  # P0 calls P1
+    assert plan["p0_consultatie_advies"].changes["formulieren"] == [] and not plan["p1_zorg"].changes["parameters"]
