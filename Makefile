@@ -92,7 +92,7 @@ pdf-libs:
 
 run: $(VENV)/.installed node_modules/.installed assets pdf-libs
 	$(BIN)/vht init-db
-	$(BIN)/vht deploy --reden "make run: de procedures uit processes/, forms/ en letters/"
+	$(BIN)/vht deploy --eerste-keer --reden "make run: de procedures uit processes/, forms/ en letters/"
 	$(BIN)/vht demo
 	# The worker (timers, mail) runs beside the web server and stops with it.
 	$(BIN)/vht worker & trap 'kill $$!' EXIT INT TERM; $(BIN)/vht serve --host 127.0.0.1 --port $(PORT)

@@ -163,9 +163,12 @@ DEPLOY_STATES = {"nieuw": "nieuwe procedure", "gewijzigd": "nieuwe versie", "gee
 @click.option("--terugzetten", is_flag=True,
               help="inhoud gelijk aan een oudere versie uitdrukkelijk terugzetten (anders geweigerd)")
 @click.option("--plan", "only_plan", is_flag=True, help="alleen tonen wat er zou veranderen; niets in gebruik nemen")
+@click.option("--eerste-keer", "first_time", is_flag=True,
+              help="alleen in een database waarin nog niets in gebruik is (wat make run doet); anders alleen "
+                   "melden waar de bestanden afwijken van wat in gebruik is")
 @click.option("--as", "actor", envvar="VHT_USER", help="wie deployt (standaard: de gebruiker van de shell)")
 @with_appcontext
-def deploy(path, reden, terugzetten, only_plan, actor):
+def deploy(path, reden, terugzetten, only_plan, first_time, actor):
     """Neem de procedures in gebruik: de diagrammen in PATH (standaard processes/) met forms/,
     processes/parameters.json en letters/ als één bundel.
 
@@ -175,6 +178,17 @@ def deploy(path, reden, terugzetten, only_plan, actor):
     op hun eigen versie, met hun eigen formulieren, instellingen en brieven.
     """
     service = _service()
+    if first_time and service.last_deployment() is not None:
+        # Once procedures are in use, a process owner may have changed them in the browser: a
+        # restart must not put the files on disk in their place. Say where they differ.
+        last = service.last_deployment()
+        differs = [item for item in service.deploy_plan(path) if item.status != "geen_wijziging"]
+        click.echo(f"in gebruik: deploy {last.id} van {_local(last.deployed_at)} door {last.deployed_by}; "
+                   "niets gedeployd")
+        for item in differs:
+            click.echo(f"  {item.process_id}: de bestanden op schijf wijken af ({item.label}); neem ze in gebruik "
+                       "met vht deploy --reden \"...\" of in de browser")
+        return
     if only_plan:
         for item in service.deploy_plan(path):
             click.echo(f"{item.process_id:32} {item.label}")

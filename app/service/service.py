@@ -59,6 +59,11 @@ class Service:
             return deploy.deploy_tree(session, tree, actor, reden, self.ctx.now(), terugzetten=terugzetten,
                                       checks=self.deploy_checks)
 
+    def last_deployment(self):
+        """The last deploy (who, when, why), or None before the first."""
+        with self.ctx.reading() as session:
+            return bundle.latest_deployment(session)
+
     def deploy_plan(self, folder: Path | None = None) -> list[deploy.PlanItem]:
         """What `deploy` would do, per process; raises DeployRefused like deploy would."""
         tree = self.source_tree(folder)

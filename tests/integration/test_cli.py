@@ -101,3 +101,24 @@ def test_run_timers_moves_time(vht):
     history = json.loads(vht("history", str(case["id"]), "--json").output)
     assert "timer_fired" in [e["type"] for e in history]
     assert "identiek" in vht("replay", str(case["id"])).output
+
+
+def test_make_runs_deploy_only_sets_up_and_never_overwrites_what_is_in_use(vht, tmp_path):
+    first = vht("deploy", "--eerste-keer", "--reden", "make run").output
+    assert "p1_zorg" in first and "nieuwe procedure" in first
+    # A process owner deployed a change in the browser meanwhile; the files on disk are now older.
+    from app.service import Service
+    from tests.conftest import FORMS, PROCESSES
+
+    service = Service(f"sqlite:///{tmp_path}/cli.sqlite", PROCESSES, FORMS)
+    service.upsert_user("pieter", "Pieter", ["procesbeheerder"])
+    draft = service.create_draft("pieter", "anders")
+    path = "processes/p1_zorg.bpmn"
+    xml = service.draft_tree("pieter", draft.id).files[path]
+    service.save_draft_file("pieter", draft.id, path, xml.replace(
+        'name="Directe toegang tot eigen organisatie faciliteren"', 'name="Directe toegang regelen"'))
+    service.deploy_draft("pieter", draft.id, "in de browser")
+    again = vht("deploy", "--eerste-keer", "--reden", "make run").output
+    assert "niets gedeployd" in again and "p1_zorg: de bestanden op schijf wijken af" in again
+    assert [v.reden for v in service.process_versions() if v.process_id == "p1_zorg"] == ["make run", "in de browser"]
+    service.engine.dispose()
