@@ -51,6 +51,14 @@ def _waiting(session: Session, case_id: int, name: str) -> ProcessInstance | Non
     return next((i for i in instances if name in (i.waiting_messages or [])), None)
 
 
+def form_for(ctx: Context, session: Session, case_id: int, name: str):
+    """The message's form as deployed with the version of the procedure that waits for it (a
+    late message, which no procedure waits for any more: the form in use now)."""
+    instance = _waiting(session, case_id, name)
+    forms = ctx.forms_of(session, instance) if instance is not None else ctx.forms
+    return (forms if FORM.format(name) in forms else ctx.forms).get(FORM.format(name))
+
+
 def receivable(ctx: Context, session: Session, case: Case) -> list[tuple[str, bool]]:
     """(message name, late?) of every message the case takes now, for the pages."""
     names = {n for i in case.instances if i.status == "running" for n in (i.waiting_messages or [])}

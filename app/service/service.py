@@ -543,6 +543,12 @@ class Service:
                 raise PermissionDenied("Alleen de inbrenger of een betrokkene van de casus legt een bericht vast.")
             return messages.deliver_message(self.ctx, session, case_id, name, payload, user.username)
 
+    def message_form(self, username: str, case_id: int, name: str):
+        """The form of a message the case takes, as its procedure's version has it."""
+        with self.ctx.reading() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            return messages.form_for(self.ctx, session, case_id, name)
+
     def receivable_messages(self, username: str, case_id: int) -> list[tuple[str, str, bool]]:
         """(name, title, late?) of the messages the case takes now: those a procedure waits for,
         and the parents' reaction however late (see messages.py)."""

@@ -18,8 +18,6 @@ from .history import history_lines
 
 bp = page_blueprint("cases", __name__)
 
-MESSAGE_FORM = "bericht_{}"
-
 
 @bp.get("/casussen")
 @login_required
@@ -101,7 +99,7 @@ def message(case_id: int, name: str):
     receivable = {n: late for n, _, late in service().receivable_messages(username, case_id)}
     if name not in receivable:
         abort(404)
-    definition = service().ctx.forms.get(MESSAGE_FORM.format(name))
+    definition = service().message_form(username, case_id, name)
     page = dict(nav="casussen", case=case, name=name, definition=definition, late=receivable[name])
     if request.method == "GET":
         return render_template("message.html", **page, values={}, errors=None)
