@@ -40,10 +40,10 @@ FORM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,119}$")
 
 # Exactly how the task page shows a form (task.html): the same macros, the same classes.
 PREVIEW_TEMPLATE = """{% import "_form.html" as forms %}
-<div class="formulier">
+<form class="formulier" action="#" novalidate>
   <h2>{{ definition.title }}</h2>
   <fieldset class="formulier-velden">{{ forms.fields(definition, {}, None) }}</fieldset>
-</div>"""
+</form>"""
 
 
 def _check_csrf() -> None:

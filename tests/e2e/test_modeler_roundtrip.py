@@ -142,6 +142,11 @@ def test_form_editor_previews_the_real_task_form(live_server, page):
     assert definition["fields"][2]["options"] == [{"value": "gezin", "label": "Het gezin"}]
     # show_if kept with its typed value (true, not "true").
     assert definition["fields"][1]["show_if"] == {"field": "voorbespreking_gehouden", "equals": True}
+    # The preview acts as the task page: the show_if field appears only with the answer "ja".
+    shown_if = preview.locator('[data-veld="aantekeningen"]')
+    expect(shown_if).to_be_hidden()
+    preview.locator('[data-veld="voorbespreking_gehouden"] input[value="ja"]').check()
+    expect(shown_if).to_be_visible()
 
 
 def test_pages_are_for_process_owners_only(live_server, page):

@@ -283,6 +283,10 @@ export function createFormEditor({ container, preview, definition, previewUrl, c
     if (answer.html !== undefined) {
       // The server's own rendering of the real task-form template (escaped by Jinja).
       preview.innerHTML = answer.html;
+      // The task page's own behaviour (show_if, rows of a list), so the preview acts as the form will.
+      const form = preview.querySelector('form.formulier');
+      if (form && window.VhtFormulier) window.VhtFormulier.setUp(form);
+      if (form) form.addEventListener('submit', (event) => event.preventDefault());
       preview.classList.remove('verouderd');
     } else {
       preview.classList.add('verouderd');

@@ -89,10 +89,14 @@
     });
   }
 
-  document.querySelectorAll("form.formulier").forEach(function (form) {
+  function setUp(form) {
     form.querySelectorAll("fieldset.lijst").forEach(setUpList);
     applyShowIf(form);
     form.addEventListener("change", function () { applyShowIf(form); });
     form.addEventListener("input", function () { applyShowIf(form); });
-  });
+  }
+
+  document.querySelectorAll("form.formulier").forEach(setUp);
+  // The form editor's live preview puts a form in the page later: it sets that one up itself.
+  window.VhtFormulier = { setUp: setUp };
 })();
