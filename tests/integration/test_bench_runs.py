@@ -2,6 +2,7 @@
 unnoticed): a short run prints every ratio, both baselines give the same path as ours."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -19,3 +20,16 @@ def test_a_short_bench_run_prints_the_fair_ratios():
     for figure in ("complete_vs_bare_ratio", "complete_vs_bare_sqlite_ratio", "complete_vs_bare_ratio_loop",
                    "complete_vs_bare_sqlite_ratio_loop", "cases_per_second", "state_growth_20_vs_10"):
         assert figure in printed, result.stdout
+
+
+def test_the_deploy_and_preview_benches_run():
+    deploy_run = subprocess.run([sys.executable, str(ROOT / "bench" / "deploy_bench.py"), "--rounds", "1", "--json"],
+                                capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert deploy_run.returncode == 0, deploy_run.stderr[-3000:]
+    figures = json.loads(deploy_run.stdout)
+    assert 0 < figures["first_deploy"]["median_s"] and 0 < figures["scenarios_and_letters"]["median_s"]
+    preview_run = subprocess.run([sys.executable, str(ROOT / "bench" / "preview_bench.py"), "--cases", "4", "--json"],
+                                 capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert preview_run.returncode == 0, preview_run.stderr[-3000:]
+    preview = json.loads(preview_run.stdout)
+    assert preview["unchanged"]["differ"] == 0 and preview["condition_flipped"]["differ"] == 2  # every second case
