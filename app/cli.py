@@ -356,6 +356,31 @@ def replay(case_id, as_json):
         sys.exit(1)
 
 
+@main.command("upgrade")
+@click.option("--dry-run", is_flag=True, help="alleen laden en melden; niets herschrijven")
+@with_appcontext
+def upgrade(dry_run):
+    """Controleer of de geïnstalleerde SpiffWorkflow alle opgeslagen casussen en procesversies kan laden.
+
+    Draai dit na het ophogen van SpiffWorkflow (of van dit product), vóór de nieuwe versie in gebruik
+    gaat: eerst `vht upgrade --dry-run` tegen een kopie van de productiedatabase. Die laadt elke
+    opgeslagen procesinstantie en procesversie met de geïnstalleerde engine en noemt de instanties
+    die niet te laden zijn (id, casus, proces, versie, fout); exitcode 1 als er één is.
+
+    Zonder --dry-run worden daarna de toestanden in een ouder opslagformaat herschreven in het
+    huidige formaat (één transactie per instantie; wat al actueel is blijft onaangeroerd). Laden
+    lukt ook zonder herschrijven: een oud formaat wordt bij elk laden bijgewerkt, herschrijven
+    scheelt alleen dat werk en maakt de volgende upgrade kleiner.
+    """
+    from app.service.upgrade import run_upgrade
+
+    report = run_upgrade(_service().ctx, dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
 @main.command("versions")
 @click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
 @with_appcontext

@@ -4,6 +4,9 @@ Stock SpiffWorkflow embeds the full process spec (and every called process's spe
 instance's JSON. We store specs once per deployed version, so the instance JSON holds only the
 task tree: about half the size and twice as fast to load. The parser and serializer configs
 must match (Camunda on both sides).
+
+Both carry their format (ours and SpiffWorkflow's serializer version); an older stored one is
+brought up to date on load by state_format.py.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from . import state_format
+
 _specs = threading.local()
 
 
@@ -28,6 +33,7 @@ class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
         dct["subprocess_specs"] = sorted(workflow.subprocess_specs)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct[state_format.FORMAT_KEY] = state_format.OUR_FORMAT
         return dct
 
     def from_dict(self, dct):
@@ -36,6 +42,7 @@ class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
         spec, subprocess_specs = _specs.bundle
         dct.pop("spec", None)
         dct.pop("subprocess_specs", None)
+        dct.pop(state_format.FORMAT_KEY, None)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -74,22 +81,26 @@ class StateSerializer:
         return self._ser.serialize_json(workflow)
 
     def load(self, state: str, spec, subprocess_specs) -> BpmnWorkflow:
+        dct = json.loads(state)
+        # An older state is migrated against the spec as this engine reads it (a fresh dict each
+        # time: SpiffWorkflow's steps may change it).
+        state_format.upgrade_state(dct, lambda: self._spec_dicts(spec, subprocess_specs))
+        dct.pop(state_format.SPIFF_KEY, None)  # what SpiffWorkflow's deserialize_json would pop
         _specs.bundle = (spec, subprocess_specs)
         try:
-            return self._ser.deserialize_json(state)
+            return self._ser.from_dict(dct)
         finally:
             _specs.bundle = None
 
+    def _spec_dicts(self, spec, subprocess_specs) -> state_format.SpecDicts:
+        return self._spec_ser.to_dict(spec), {k: self._spec_ser.to_dict(v) for k, v in subprocess_specs.items()}
+
     def dump_specs(self, spec, subprocess_specs) -> str:
-        return json.dumps(
-            {
-                "spec": self._spec_ser.to_dict(spec),
-                "subprocess_specs": {k: self._spec_ser.to_dict(v) for k, v in subprocess_specs.items()},
-            }
-        )
+        return json.dumps(state_format.spec_document(*self._spec_dicts(spec, subprocess_specs)))
 
     def load_specs(self, text: str):
         data = json.loads(text)
+        state_format.upgrade_spec_doc(data)
         spec = self._spec_ser.from_dict(data["spec"])
         subs = {k: self._spec_ser.from_dict(v) for k, v in data["subprocess_specs"].items()}
         return spec, subs

@@ -5,7 +5,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.engine.runtime import EngineError, Run
-from app.engine.serializer import serializer
+from app.engine import state_format
 from persistence.models import Case, HumanTask, ProcessInstance, ProcessVersion
 
 from . import events, notifications
@@ -60,7 +60,7 @@ def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run
     """Write the engine state and the columns people and the timer worker query; the new tasks."""
     now = ctx.now()
     instance.state = run.dump()
-    instance.serializer_version = serializer().version
+    instance.serializer_version = state_format.column_value()  # ours and SpiffWorkflow's: "v2/1.5"
     instance.next_timer_at = run.next_timer_at()
     instance.waiting_messages = run.waiting_messages()
     instance.updated_at = now
