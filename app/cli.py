@@ -324,6 +324,43 @@ def run_timers(now, dry_run):
         sys.exit(1)
 
 
+@main.command("incidents")
+@click.option("--status", type=click.Choice(["open", "opgelost", "alle"]), default="open", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON (met de gegevens die de stap zag)")
+@with_appcontext
+def incidents_command(status, as_json):
+    """De incidenten: casussen waarvan de procedure vastliep (zie /beheer/incidenten)."""
+    from app.service import incidents
+
+    rows = _service().incidents(None, status=None if status == "alle" else status)
+    if as_json:
+        click.echo(json.dumps([incidents.as_dict(r, with_data=True) for r in rows], indent=2, ensure_ascii=False,
+                              default=str))
+        return
+    for r in rows:
+        i = r.incident
+        click.echo(f"{i.id}\t{i.status}\t{r.case_reference or '-'}\t{r.procedure}\t{i.element_name or i.element_id}"
+                   f"\t{incidents.KINDS.get(i.kind, i.kind)}\t{i.count}x\t{_local(i.last_at)}\t{i.message}")
+    click.echo(f"{len(rows)} incident(en)")
+
+
+@main.command("incident-retry")
+@click.argument("incident_id", type=int)
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="de beheerder of procesbeheerder")
+@click.option("--reden", required=True, help="waarom opnieuw (bijv. de gegevens zijn gecorrigeerd)")
+@with_appcontext
+def incident_retry(incident_id, actor, reden):
+    """Probeer incident INCIDENT_ID opnieuw (een termijn: opnieuw uitvoeren; een taak of bericht:
+    controleren dat de casus verder kan, dan is het opgelost en dient de professional opnieuw in)."""
+    from app.service.errors import CaseProblem
+
+    try:
+        result = _service().retry_incident(incident_id, actor, reden)
+    except CaseProblem as exc:
+        raise click.ClickException(f"opnieuw proberen mislukt; incident {exc.incident_id} blijft open") from None
+    click.echo(f"incident {incident_id} opgelost: {result.how}")
+
+
 @main.command("cases")
 @click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
 @with_appcontext

@@ -19,7 +19,10 @@ log = logging.getLogger("vht.worker")
 def run_once(service, sender) -> tuple[int, object]:
     now = service.ctx.clock.now()
     _daily_checks(service, now)
-    fired = [r for r in service.fire_due_timers(now) if not r.error]
+    results = service.fire_due_timers(now)
+    for failed in (r for r in results if r.error):  # each is an incident now, left until a retry
+        log.warning("timer van instantie %s: %s", failed.instance_id, failed.error)
+    fired = [r for r in results if not r.error]
     mails = service.deliver_outbox(sender, now)
     return len(fired), mails
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -432,3 +433,38 @@ class VkToestemming(Base):
     op: Mapped[datetime]
     vastgelegd_door: Mapped[str] = mapped_column(String(80))
     event_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class Incident(Base):
+    """An engine failure a beheerder must look at: the act was rolled back, the case waits.
+
+    At most one open incident per (instance, element, kind); a recurrence counts up. Written in its
+    own transaction after the failed act's rollback (app/service/incidents.py)."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        Index("ix_incident_status", "status", "last_at"),
+        Index("ix_incident_instance", "instance_id", "status"),
+        Index("ix_incident_open_once", "instance_id", "element_id", "kind", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None when the act that failed was the case's own start (rolled back with it).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("casus.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    process_id: Mapped[str | None] = mapped_column(String(120))
+    version: Mapped[int | None] = mapped_column(Integer)
+    element_id: Mapped[str] = mapped_column(String(120))
+    element_name: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))  # act | timer | bericht | start
+    message: Mapped[str] = mapped_column(Text)
+    data_seen: Mapped[dict] = mapped_column(JSON, default=dict)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    actor: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | opgelost
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolved_how: Mapped[str | None] = mapped_column(Text)

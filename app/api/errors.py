@@ -19,6 +19,7 @@ STATUS_BY_CODE = {
     "conflict": 409,
     "ongeldige_invoer": 422,
     "proces_fout": 422,
+    "casus_probleem": 422,
     "te_veel_pogingen": 429,
 }
 
@@ -96,6 +97,10 @@ def _validation_fields(messages: dict) -> dict:
 def handle_service_error(exc: ServiceError):
     status = STATUS_BY_CODE.get(exc.code, 400)
     velden = dutch(exc.details.get("velden") or {})
+    if exc.details.get("incident") is not None:  # casus_probleem: which incident the beheerder got
+        response = jsonify(code=exc.code, bericht=exc.message, velden=velden, incident=exc.details["incident"])
+        response.status_code = status
+        return response
     return error_response(status, exc.code, exc.message, velden)
 
 

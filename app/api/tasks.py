@@ -118,7 +118,8 @@ class Complete(MethodView):
     @blp.errors(403, 404, 409, e403=NOT_YOURS)
     @blp.doc(summary="Rond de taak af met de gegevens van haar formulier",
              description="Ongeldige gegevens: 422 met per veld een melding (lijsten per index). Geeft ook uw "
-                         "volgende open taak in dezelfde casus, als die er is.")
+                         "volgende open taak in dezelfde casus, als die er is. Loopt de procedure vast (een incident "
+                         "voor de beheerder): 422 met code `casus_probleem` en `incident` (het nummer).")
     def post(self, data, task_id):
         username = _acting(task_id)
         task = service().complete_task(task_id, data, username)

@@ -31,7 +31,24 @@ from .serializer import serializer
 
 
 class EngineError(Exception):
-    """A process could not go on (a condition failed, a message nobody waits for, ...)."""
+    """A process could not go on (a condition failed, a message nobody waits for, ...).
+
+    Where the engine knows it: the element that failed and the data its expression saw (for the
+    beheerder's incident, app/service/incidents.py)."""
+
+    def __init__(self, message: str = "", *, element_id: str | None = None, element_name: str | None = None,
+                 data: dict | None = None):
+        super().__init__(message)
+        self.element_id, self.element_name, self.data = element_id, element_name, data
+
+
+def _failure(exc: Exception, task=None) -> EngineError:
+    """An EngineError for `exc`, with the failing task's element and data where known."""
+    task = getattr(exc, "task", None) or task
+    spec = getattr(task, "task_spec", None)
+    return EngineError(_describe(exc), element_id=getattr(spec, "bpmn_id", None),
+                       element_name=(getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None)),
+                       data=dict(task.data) if task is not None else None)
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,7 @@ class Run:
             self.wf.refresh_timers()
             self.wf.do_engine_steps(did_complete_task=log.record)
         except (SpiffWorkflowException, ExpressieFout) as exc:
-            raise EngineError(_describe(exc)) from exc
+            raise _failure(exc) from exc
         prune(self.wf)
         return log
 
@@ -143,7 +160,7 @@ class Run:
         try:
             task.run()
         except (SpiffWorkflowException, ExpressieFout) as exc:
-            raise EngineError(_describe(exc)) from exc
+            raise _failure(exc, task) from exc
         return self.advance()
 
     def deliver(self, message_name: str, payload: dict) -> StepLog:
@@ -206,7 +223,9 @@ class Run:
         try:
             return self.runtime.script_engine.evaluate(task, expression)
         except (SpiffWorkflowException, ExpressieFout) as exc:
-            raise EngineError(f"Taak '{task.task_spec.bpmn_name}': {_describe(exc)}") from exc
+            failure = _failure(exc, task)
+            raise EngineError(f"Taak '{task.task_spec.bpmn_name}': {failure}", element_id=failure.element_id,
+                              element_name=failure.element_name, data=failure.data) from exc
 
     def next_timer_at(self) -> datetime | None:
         due = []

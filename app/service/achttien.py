@@ -19,8 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from app.engine.clock import TZ
 from persistence.models import AchttienStart, Case, User
 
+from . import incidents
 from .cases import start_instance
 from .context import Context
+from .errors import ProcessFailed
 from .events import SYSTEM
 from .instances import version_for_start
 
@@ -92,7 +94,8 @@ def start_due(ctx: Context) -> list[Started]:
     started = []
     for case_id, jeugdige in todo:
         try:
-            with ctx.transaction() as session:
+            # A start the engine refuses: an incident for the beheerder; the other jeugdigen go on.
+            with incidents.recorded(ctx, "start", incidents.WORKER), ctx.transaction() as session:
                 row = AchttienStart(case_id=case_id, jeugdige=key(jeugdige), gestart_op=ctx.now())
                 session.add(row)
                 session.flush()  # a second worker at the same moment stops here (primary key)
@@ -104,6 +107,8 @@ def start_due(ctx: Context) -> list[Started]:
                 started.append(Started(case_id, row.jeugdige, instance.id))
         except IntegrityError:
             continue  # started by another worker meanwhile
+        except ProcessFailed:
+            continue  # recorded as an incident (tried again at the next daily check)
     return started
 
 

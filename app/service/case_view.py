@@ -41,6 +41,7 @@ class CaseView:
     history: list[Event]
     members: list[CaseMember]
     outcomes: list[str] = field(default_factory=list)
+    problems: int = 0  # open incidents of the case
 
 
 def _called_version(session: Session, process_id: str, sha: str | None) -> ProcessVersion | None:
@@ -100,4 +101,6 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
     deadlines += [(t.due_at, t.name, u) for t, u in open_tasks if t.due_at]
     deadlines.sort(key=lambda d: d[0])
     members = session.scalars(select(CaseMember).where(CaseMember.case_id == case_id)).all()
-    return CaseView(case, instances, open_tasks, deadlines, history, members, outcomes)
+    from .incidents import open_count
+
+    return CaseView(case, instances, open_tasks, deadlines, history, members, outcomes, open_count(session, case_id))

@@ -10,9 +10,9 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, ProcessInstance
 
-from . import form_context, people
+from . import form_context, incidents, people
 from .context import Context
-from .errors import InvalidInput, NotFound, PermissionDenied, ProcessFailed
+from .errors import InvalidInput, NotFound, PermissionDenied
 from .instances import record_act, version_for_start
 from .users import require_user
 
@@ -79,7 +79,7 @@ def start_instance(ctx: Context, session: Session, case: Case, version, values: 
     try:
         run, log = ctx.runtime.start(spec, subs, start_data)
     except EngineError as exc:
-        raise ProcessFailed(str(exc)) from exc
+        raise incidents.failed(exc, case_id=case.id, process_id=version.process_id, version=version.version) from exc
     now = ctx.now()
     instance = ProcessInstance(
         case_id=case.id, process_version_id=version.id, process_id=version.process_id, state="",

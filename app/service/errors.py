@@ -55,3 +55,16 @@ class ProcessFailed(ServiceError):
     """The engine could not go on (e.g. a condition could not be evaluated); nothing was saved."""
 
     code = "proces_fout"
+
+
+class CaseProblem(ProcessFailed):
+    """An engine failure became an incident: the person is told the beheerder knows, not the engine's words.
+
+    API: 422 like proces_fout (the request was understood but this case cannot take it now), with
+    the incident's id so a client can refer to it."""
+
+    code = "casus_probleem"
+
+    def __init__(self, message: str, incident: int | None):
+        super().__init__(message, incident=incident)
+        self.incident_id = incident

@@ -25,6 +25,7 @@ class InboxRow:
     task: HumanTask
     case: Case
     urgency: str | None  # "verlopen", "binnenkort" or None
+    probleem: bool = False  # the case has an open incident (incidents.py)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,10 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
     page = min(max(1, page), MAX_PAGE)
     rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     soon = soon_limit(ctx, now)
+    from .incidents import open_case_ids  # incidents imports the instances module, which this one must not
+
+    problems = open_case_ids(session, {case.id for _, case in rows})
     return InboxPage(
-        rows=[InboxRow(task, case, urgency(ctx, task, now, soon)) for task, case in rows],
+        rows=[InboxRow(task, case, urgency(ctx, task, now, soon), case.id in problems) for task, case in rows],
         total=total, page=page, per_page=per_page,
     )

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.engine.runtime import EngineError, Run
 from app.engine import state_format
 from persistence.models import Case, HumanTask, ProcessInstance, ProcessVersion
 
-from . import events, notifications
+from . import events, incidents, notifications
 from . import versions
 from .context import Context
-from .errors import ProcessFailed
+from .errors import ProcessFailed, ServiceError
 
 
 def load_run(ctx: Context, instance: ProcessInstance) -> Run:
@@ -52,7 +53,14 @@ def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: R
             {"code": item.get("code") or item["name"], "omschrijving": notifications.describe_escalation(item),
              "at": ctx.now().isoformat()} for item in escalations)]
     for hook in AFTER_ACT:
-        hook(ctx, session, instance, event, outgoing)
+        try:
+            hook(ctx, session, instance, event, outgoing)
+        except ProcessFailed as exc:  # a letter that may not be made, a follow-up not in use: an incident
+            raise incidents.hook_failed(exc, hook, instance, event)
+        except (ServiceError, SQLAlchemyError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a document or mail that cannot be made: an incident
+            raise incidents.hook_failed(exc, hook, instance, event) from exc
     return event
 
 
@@ -79,7 +87,7 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
     try:
         ready = {info.spiff_id: info for info in run.ready_user_tasks()}
     except EngineError as exc:
-        raise ProcessFailed(str(exc)) from exc
+        raise incidents.failed(exc, instance) from exc
     session.flush()  # the task a person just completed is no longer open
     open_rows = session.execute(_OPEN_TASKS, {"instance_id": instance.id}).all()
     now = ctx.now()

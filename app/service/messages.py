@@ -18,8 +18,9 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, ProcessInstance
 
+from . import incidents
 from .context import Context, get_or_404
-from .errors import InvalidInput, NotFound, ProcessFailed
+from .errors import InvalidInput, NotFound
 from .instances import load_run, record_act
 from .users import require_user
 
@@ -99,7 +100,7 @@ def deliver_message(ctx: Context, session: Session, case_id: int, name: str, pay
     try:
         log = run.deliver(name, values)
     except EngineError as exc:
-        raise ProcessFailed(str(exc)) from exc
+        raise incidents.failed(exc, instance) from exc
     event = record_act(ctx, session, instance, run, log, type="message_delivered", actor=actor,
                        data={"message": name, "data": values})
     from . import veiligheidskaart as vk  # the card of this act (the AFTER_ACT hook made it)

@@ -13,7 +13,7 @@ from app.formdefs import FormRegistry
 from persistence.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion, User
 
-from . import access, accounts, achttien, case_view, cases, deploy, inbox, messages, outbox, people, replay, tasks, timers, users
+from . import access, accounts, achttien, case_view, cases, deploy, inbox, incidents, messages, outbox, people, replay, tasks, timers, users
 from . import bundle, deploy_checks, drafts, preview, regional_choices, scenarios, versions, web_sessions
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
@@ -231,13 +231,14 @@ class Service:
 
     # --- acting -------------------------------------------------------------------------
 
+    # An engine failure in an act becomes an incident (written after the rollback) and a CaseProblem.
     def start_case(self, process_id: str, data: dict, actor: str) -> Case:
-        with self.ctx.transaction() as session:
+        with incidents.recorded(self.ctx, "start", actor), self.ctx.transaction() as session:
             case, _ = cases.start_case(self.ctx, session, process_id, data, actor)
             return case
 
     def complete_task(self, task_id: int, data: dict, actor: str) -> HumanTask:
-        with self.ctx.transaction() as session:
+        with incidents.recorded(self.ctx, "act", actor), self.ctx.transaction() as session:
             return tasks.complete(self.ctx, session, task_id, data, actor)
 
     def claim(self, task_id: int, actor: str) -> HumanTask:
@@ -249,7 +250,7 @@ class Service:
             return tasks.unclaim(self.ctx, session, task_id, actor)
 
     def deliver_message(self, case_id: int, name: str, payload: dict, actor: str):
-        with self.ctx.transaction() as session:
+        with incidents.recorded(self.ctx, "bericht", actor), self.ctx.transaction() as session:
             return messages.deliver_message(self.ctx, session, case_id, name, payload, actor)
 
     def start_achttien_due(self) -> list[achttien.Started]:
@@ -266,6 +267,22 @@ class Service:
             return session.scalars(
                 select(ProcessInstance).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
                 .order_by(ProcessInstance.next_timer_at)).all()
+
+    # --- incidents (beheerder, procesbeheerder) ----------------------------------------------------
+
+    def incidents(self, username: str | None, *, status: str | None = "open", process_id: str | None = None,
+                  kind: str | None = None) -> list[incidents.IncidentRow]:
+        """`username` None: the CLI (no person, no case links)."""
+        with self.ctx.reading() as session:
+            user = incidents.require_incident_reader(session, username) if username is not None else None
+            return incidents.rows(session, user, status=status, process_id=process_id, kind=kind)
+
+    def incident(self, username: str, incident_id: int) -> incidents.IncidentRow:
+        with self.ctx.reading() as session:
+            return incidents.get_row(session, incidents.require_incident_reader(session, username), incident_id)
+
+    def retry_incident(self, incident_id: int, actor: str, reason: str) -> incidents.RetryResult:
+        return incidents.retry(self.ctx, incident_id, actor, reason)
 
     def deliver_outbox(self, sender, now: datetime | None = None) -> outbox.DeliveryResult:
         return outbox.deliver_due(self.ctx, sender, now)
@@ -535,7 +552,7 @@ class Service:
 
         from .errors import PermissionDenied
 
-        with self.ctx.transaction() as session:
+        with incidents.recorded(self.ctx, "bericht", username), self.ctx.transaction() as session:
             user = users.require_user(session, username)
             case = access.require_case(session, user, case_id)
             access.require_may_act(user)

@@ -11,10 +11,10 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
-from . import events, form_context, people, task_rules
+from . import events, form_context, incidents, people, task_rules
 from .access import check_offered, in_scope
 from .context import Context
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailed
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .instances import load_run, record_act
 from .users import check_may_work, require_user
 
@@ -137,7 +137,7 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     try:
         log = run.complete(task.spiff_task_id, values)
     except EngineError as exc:
-        raise ProcessFailed(str(exc)) from exc
+        raise incidents.failed(exc, instance) from exc
     # Lock order as the timer worker's: the instance row before the task row. These flush (only
     # inserts of members/organisations) before the task is touched, and the draft goes after
     # record_act, so the task's UPDATE is written after the instance's (a worker holding the

@@ -10,7 +10,7 @@ from app.engine import clock as clock_mod
 from app.engine.runtime import EngineError
 from persistence.models import ProcessInstance
 
-from . import events
+from . import events, incidents
 from .context import Context
 from .errors import Conflict, ProcessFailed
 from .instances import load_run, record_act
@@ -29,7 +29,9 @@ def due_instance_ids(ctx: Context, now: datetime, limit: int, skip: set[int] = f
         query = (
             select(ProcessInstance.id)
             # Strictly before: the engine fires a timer only once its moment has passed.
-            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
+            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now,
+                   # A failed timer waits for the beheerder's retry; the others go on.
+                   ~incidents.open_instance_clause())
             .order_by(ProcessInstance.next_timer_at).limit(limit)
         )
         if skip:
@@ -49,22 +51,27 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
         if instance is None or instance.status != "running" or not instance.next_timer_at \
                 or instance.next_timer_at >= now:
             return None
-        run = load_run(ctx, instance)
-        try:
-            log = run.advance()
-        except EngineError as exc:
-            raise ProcessFailed(str(exc)) from exc
-        if not log.steps:
-            return None  # nothing was due after all: no save, no event
-        record_act(ctx, session, instance, run, log, type="timer_fired", actor=events.SYSTEM, data={})
-        return TimerResult(instance.id, instance.case_id, log.steps)
+        return fire_in(ctx, session, instance, now)
+
+
+def fire_in(ctx: Context, session, instance: ProcessInstance, now: datetime) -> TimerResult | None:
+    """Fire what is due in `instance` inside the caller's transaction (the worker's, or a retry's)."""
+    run = load_run(ctx, instance)
+    try:
+        log = run.advance()
+    except EngineError as exc:
+        raise incidents.failed(exc, instance) from exc
+    if not log.steps:
+        return None  # nothing was due after all: no save, no event
+    record_act(ctx, session, instance, run, log, type="timer_fired", actor=events.SYSTEM, data={})
+    return TimerResult(instance.id, instance.case_id, log.steps)
 
 
 def fire_due_timers(ctx: Context, now: datetime | None = None, batch: int = 200) -> list[TimerResult]:
     """Fire everything due at `now`, batch after batch, until nothing due is left for this worker.
 
-    Instances another worker holds or has just done, or that failed here, are not retried in this
-    call (the failed ones stay due, with their error reported, for the next round)."""
+    Instances another worker holds or has just done are not retried in this call. One that fails
+    becomes an incident (its error reported here) and is left alone until a beheerder retries it."""
     now = now or ctx.now()
     results: list[TimerResult] = []
     seen: set[int] = set()
@@ -75,7 +82,8 @@ def fire_due_timers(ctx: Context, now: datetime | None = None, batch: int = 200)
         seen.update(ids)
         for instance_id in ids:
             try:
-                result = fire_instance(ctx, instance_id, now)
+                with incidents.recorded(ctx, "timer", incidents.WORKER):
+                    result = fire_instance(ctx, instance_id, now)
             except Conflict:
                 continue  # a person acted on the case meanwhile; its save recomputed the timer
             except ProcessFailed as exc:

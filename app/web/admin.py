@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from app.service.access import ADMIN
+from app.service.access import ADMIN, PROCESS_OWNER
+from app.service.errors import CaseProblem, InvalidInput
+from app.service.incidents import KINDS
 
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
-from .common import service
+from .common import process_names, service
 
 bp = page_blueprint("admin", __name__)
 STATUSES = {"pending": "wacht", "sending": "wordt verstuurd", "sent": "verstuurd", "failed": "mislukt"}
@@ -34,3 +36,52 @@ def retry(message_id: int):
     service().retry_outbox(message_id, current_user().username)
     flash(f"Bericht {message_id} staat weer in de wachtrij.")
     return redirect(url_for("admin.outbox"))
+
+
+# --- incidents: engine failures for the beheerder and the procesbeheerder ------------------------
+
+def _require_incident_reader():
+    if not {ADMIN, PROCESS_OWNER} & set(current_user().rollen or []):
+        abort(403)
+
+
+@bp.get("/beheer/incidenten")
+@login_required
+def incidents():
+    _require_incident_reader()
+    args = request.args
+    status = args.get("status", "open")
+    status = status if status in ("open", "opgelost", "alle") else "open"
+    kind = args.get("soort") if args.get("soort") in KINDS else None
+    procedure = (args.get("procedure") or "").strip()[:120] or None
+    rows = service().incidents(current_user().username, status=None if status == "alle" else status,
+                               process_id=procedure, kind=kind)
+    return render_template("incidents.html", nav="beheer", rows=rows, status=status, kind=kind, procedure=procedure,
+                           kinds=KINDS, procedures=sorted(process_names().items(), key=lambda i: i[1].lower()))
+
+
+@bp.get("/beheer/incidenten/<int:incident_id>")
+@login_required
+def incident(incident_id: int):
+    _require_incident_reader()
+    row = service().incident(current_user().username, incident_id)
+    # The data an expression saw may be personal: the beheerder sees it, the procesbeheerder its field names.
+    return render_template("incident.html", nav="beheer", row=row, kinds=KINDS,
+                           show_data=ADMIN in (current_user().rollen or []))
+
+
+@bp.post("/beheer/incidenten/<int:incident_id>/opnieuw")
+@login_required
+def retry_incident(incident_id: int):
+    _require_incident_reader()
+    reason = (request.form.get("reden") or "").strip()
+    try:
+        result = service().retry_incident(incident_id, current_user().username, reason)
+    except InvalidInput as exc:
+        flash(exc.message + " " + " ".join(m for ms in (exc.errors or {}).values() for m in ms), "fout")
+    except CaseProblem:
+        row = service().incident(current_user().username, incident_id)
+        flash(f"Opnieuw proberen is mislukt: {row.incident.message} (keer {row.incident.count}).", "fout")
+    else:
+        flash(f"Incident {incident_id} is opgelost: {result.how}.", "succes")
+    return redirect(url_for("admin.incident", incident_id=incident_id))

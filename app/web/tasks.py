@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app import inputs
 from app.formdefs import FormDefinitionError
 from app.service.access import case_roles
-from app.service.errors import Conflict, InvalidInput, PermissionDenied, ProcessFailed
+from app.service.errors import CaseProblem, Conflict, InvalidInput, PermissionDenied, ProcessFailed
 from app.service.users import check_may_work
 
 from .auth import current_user, login_required
@@ -83,9 +83,9 @@ def task_post(task_id: int):
         return _render(task, case, data, errors=exc.errors or {}, status=422, message=INVALID)
     except Conflict as exc:
         return _render(task, case, data, status=409, message=exc.message + " Wat u invulde staat hieronder nog.")
-    except ProcessFailed as exc:
-        return _render(task, case, data, status=500,
-                       message=f"De procedure kon niet verder: {exc.message} Er is niets opgeslagen.")
+    except ProcessFailed as exc:  # a CaseProblem (incident recorded) says it all in Dutch already
+        return _render(task, case, data, status=500, message=exc.message if isinstance(exc, CaseProblem)
+                       else f"De procedure kon niet verder: {exc.message} Er is niets opgeslagen.")
     following = service().next_task_for(case.id, username)
     if following is not None:
         flash(f"Taak '{task.name}' afgerond. Dit is uw volgende taak in casus {case.referentie}.", "succes")

@@ -54,8 +54,11 @@ def test_an_act_with_a_template_that_tries_is_refused_in_dutch_and_saves_nothing
     with_line(letters_dir, "{{ ''.__class__.__mro__[1].__subclasses__() }}")
     case = start_through_p0(service, clock, "interventiegesprek",
                             jeugdigen=[{"naam": "Lot de Vries", "geboortedatum": "2020-01-01"}])
-    with pytest.raises(ProcessFailed, match="Het briefsjabloon .* niet is toegestaan"):
+    # The person hears the case has a problem (an incident); the beheerder's incident holds why.
+    with pytest.raises(ProcessFailed, match="probleem bij .*de beheerder is ingelicht"):
         organiseren(case, "2026-04-30T10:00", jeugdige="te_jong")  # fails at Ouders uitnodigen
+    (incident,) = [r.incident for r in service.incidents(None)]
+    assert "Het briefsjabloon" in incident.message and "niet is toegestaan" in incident.message
     assert case.open_ids() == ["Task_OudersUitnodigen"]
     assert not [m for m in service.outbox() if m.reason.startswith("uitnodiging")]
 
