@@ -22,6 +22,7 @@ from .events import event_hash
 from .instances import load_run
 
 ENGINE_EVENTS = {"instance_started", "task_completed", "timer_fired", "message_delivered"}
+MIGRATED = "gemigreerd"  # a migration to another version (migration.py); the deploy preview skips it
 
 
 @dataclass
@@ -83,6 +84,10 @@ def _apply(ctx: Context, session: Session, runs: dict[int, Run], event: Event) -
     run = runs.get(event.instance_id)
     if run is None:
         raise EngineError("gebeurtenis voor een procesinstantie die niet gestart is")
+    if event.type == MIGRATED:  # the case moved to another version here: move the replay the same way
+        from .migration import apply as migrate_to  # migration imports instances, as replay does
+        migrate_to(ctx, run, session.get(ProcessVersion, data["naar_version_id"]))
+        return run
     apply_event(run, event)
     return run
 
@@ -97,7 +102,7 @@ def replay_case(ctx: Context, session: Session, case_id: int) -> ReplayReport:
         if event_hash(prev, event) != event.hash:
             return _diverged(report, event, "de gebeurtenis is na vastlegging gewijzigd (hashketen klopt niet)")
         prev = event.hash
-        if event.type not in ENGINE_EVENTS:
+        if event.type not in ENGINE_EVENTS and event.type != MIGRATED:
             continue
         try:
             with clock_mod.active(clock_mod.FixedClock(event.at)):
