@@ -361,6 +361,24 @@ def incident_retry(incident_id, actor, reden):
     click.echo(f"incident {incident_id} opgelost: {result.how}")
 
 
+@main.command("correct")
+@click.argument("case_id", type=int)
+@click.argument("instance_id", type=int)
+@click.argument("veld")
+@click.argument("waarde")
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="de beheerder")
+@click.option("--reden", required=True, help="waarom de waarde fout was")
+@with_appcontext
+def correct(case_id, instance_id, veld, waarde, actor, reden):
+    """Corrigeer VELD van procesinstantie INSTANCE_ID van casus CASE_ID naar WAARDE (tekst of JSON,
+    bijv. 3, true, "2026-03-10" of ["a"]), gecontroleerd door het formulier van die versie dat het
+    veld kent. Probeer het incident daarna opnieuw (vht incident-retry)."""
+    result = _service().correct_data(case_id, instance_id, veld, waarde, actor, reden)
+    click.echo(f"casus {result.case_id}, procesinstantie {result.instance_id}: {result.field} was "
+               f"{json.dumps(result.before, ensure_ascii=False)}, is nu {json.dumps(result.after, ensure_ascii=False)} "
+               f"({', '.join(result.elements)})")
+
+
 @main.command("cases")
 @click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
 @with_appcontext

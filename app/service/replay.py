@@ -14,14 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock as clock_mod
+from app.engine import correction
 from app.engine.runtime import EngineError, Run, StepLog
 from persistence.models import Case, Event, ProcessInstance, ProcessVersion
 
 from .context import Context, get_or_404
+from .corrections import EVENT as CORRECTED
 from .events import event_hash
 from .instances import load_run
 
-ENGINE_EVENTS = {"instance_started", "task_completed", "timer_fired", "message_delivered"}
+# A beheerder's data correction changes the engine state too, so it is re-applied like an act.
+ENGINE_EVENTS = {"instance_started", "task_completed", "timer_fired", "message_delivered", CORRECTED}
 MIGRATED = "gemigreerd"  # a migration to another version (migration.py); the deploy preview skips it
 
 
@@ -54,7 +57,7 @@ def find_ready(run: Run, event: Event):
 
 
 def apply_event(run: Run, event: Event, info=None) -> StepLog:
-    """Apply one recorded completion, message or timer firing to `run`, at the active clock.
+    """Apply one recorded completion, message, timer firing or data correction to `run`, at the active clock.
 
     Shared with the deploy preview (preview.py), so both re-run a history the same way.
     """
@@ -69,6 +72,8 @@ def apply_event(run: Run, event: Event, info=None) -> StepLog:
         log = run.deliver(data["message"], data.get("data", {}))
     elif event.type == "timer_fired":
         log = run.advance()
+    elif event.type == CORRECTED:
+        correction.set_value(run, data["veld"], data["na"])
     run.outgoing()
     return log
 

@@ -300,6 +300,22 @@ class Service:
     def retry_incident(self, incident_id: int, actor: str, reason: str) -> incidents.RetryResult:
         return incidents.retry(self.ctx, incident_id, actor, reason)
 
+    # --- correcting case data (beheerder; app/service/corrections.py) -----------------------------
+
+    def correct_data(self, case_id: int | None, instance_id: int, field: str, value, actor: str,
+                     reason: str) -> "corrections.CorrectionResult":
+        from . import corrections
+        return corrections.correct(self.ctx, case_id, instance_id, field, value, actor, reason)
+
+    def correct_incident_data(self, incident_id: int, field: str, value, actor: str,
+                              reason: str) -> "corrections.CorrectionResult":
+        from . import corrections
+        return corrections.correct_incident(self.ctx, incident_id, field, value, actor, reason)
+
+    def correction_choices(self, incident_id: int, actor: str) -> list:
+        from . import corrections
+        return corrections.incident_choices(self.ctx, incident_id, actor)
+
     def deliver_outbox(self, sender, now: datetime | None = None) -> outbox.DeliveryResult:
         return outbox.deliver_due(self.ctx, sender, now)
 

@@ -1,6 +1,8 @@
 """For the beheerder: the outgoing mail, with what failed and why, and sending it again."""
 from __future__ import annotations
 
+import json
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.service.access import ADMIN, PROCESS_OWNER
@@ -66,8 +68,10 @@ def incident(incident_id: int):
     _require_incident_reader()
     row = service().incident(current_user().username, incident_id)
     # The data an expression saw may be personal: the beheerder sees it, the procesbeheerder its field names.
-    return render_template("incident.html", nav="beheer", row=row, kinds=KINDS,
-                           show_data=ADMIN in (current_user().rollen or []))
+    is_admin = ADMIN in (current_user().rollen or [])
+    return render_template("incident.html", nav="beheer", row=row, kinds=KINDS, show_data=is_admin,
+                           correction_fields=service().correction_choices(incident_id, current_user().username)
+                           if is_admin else [])
 
 
 @bp.post("/beheer/incidenten/<int:incident_id>/opnieuw")
@@ -84,4 +88,23 @@ def retry_incident(incident_id: int):
         flash(f"Opnieuw proberen is mislukt: {row.incident.message} (keer {row.incident.count}).", "fout")
     else:
         flash(f"Incident {incident_id} is opgelost: {result.how}.", "succes")
+    return redirect(url_for("admin.incident", incident_id=incident_id))
+
+
+@bp.post("/beheer/incidenten/<int:incident_id>/corrigeren")
+@login_required
+def correct_incident(incident_id: int):
+    """Correct one value of the case (beheerder only); the retry is a separate, deliberate step."""
+    _require_admin()
+    form = request.form
+    field, value = (form.get("veld") or "").strip(), form.get("waarde") or ""
+    try:
+        result = service().correct_incident_data(incident_id, field, value, current_user().username,
+                                                 (form.get("reden") or "").strip())
+    except InvalidInput as exc:
+        flash(exc.message + "".join(f" {m}" for ms in (exc.errors or {}).values() for m in ms
+                                    if m not in exc.message), "fout")
+    else:
+        flash(f"'{result.field}' is gecorrigeerd naar {json.dumps(result.after, ensure_ascii=False)}. "
+              "Probeer het incident nu opnieuw.", "succes")
     return redirect(url_for("admin.incident", incident_id=incident_id))

@@ -1,6 +1,7 @@
 """A case's event log as lines a person reads: who, what, when, in Dutch words."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +30,8 @@ def _what(event, task_names: dict[int, str]) -> str:
         return f"{label}: {task}, van {persoon(data.get('van')) or 'niemand'} aan {persoon(data.get('naar'))}"
     if event.type == "message_delivered":
         return f"{label}: {words(data.get('message'))}"
+    if event.type == "gegevens_gecorrigeerd":  # a beheerder's repair (app/service/corrections.py)
+        return f"Gegevens gecorrigeerd door de beheerder: {data.get('veld')}"
     return label
 
 
@@ -37,6 +40,10 @@ def _details(event) -> list[str]:
     lines = []
     if event.type == "task_reassigned" and data.get("reden"):
         lines.append(f"Reden: {data['reden']}")
+    if event.type == "gegevens_gecorrigeerd":
+        before = sorted({json.dumps(v, ensure_ascii=False) for v in (data.get("voor") or {}).values()})
+        lines.append(f"Was: {', '.join(before) or '(leeg)'}; nu: {json.dumps(data.get('na'), ensure_ascii=False)}")
+        lines.append(f"Reden: {data.get('reden')}")
     for step in data.get("steps", []):
         if step.get("type") == "EndEvent" and str(step.get("bpmn_id", "")).startswith("Eind_"):
             lines.append(f"Einde bereikt in {procedure_naam(step.get('process_id'))}: "
