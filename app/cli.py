@@ -436,6 +436,42 @@ def upgrade(dry_run):
         sys.exit(1)
 
 
+@main.command("migrate")
+@click.argument("process_id")
+@click.option("--van", type=int, required=True, help="de versie waarop de casussen nu lopen")
+@click.option("--naar", type=int, required=True, help="de versie waarnaar ze gaan")
+@click.option("--dry-run", is_flag=True, help="alleen tonen wat er per casus gebeurt; niets wijzigen")
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="de procesbeheerder")
+@click.option("--reden", help="waarom (verplicht zonder --dry-run; staat in de geschiedenis van elke casus)")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def migrate(process_id, van, naar, dry_run, actor, reden, as_json):
+    """Migreer de lopende casussen van PROCESS_ID van versie --van naar versie --naar. Per casus:
+    welke taken blijven, vervallen en erbij komen; een casus waarvan de stap waar hij staat niet meer
+    bestaat, wordt geweigerd en blijft op zijn versie."""
+    if dry_run:
+        report = _service().migration_dry_run(actor, process_id, van, naar)
+    else:
+        if not (reden or "").strip():
+            raise click.UsageError("--reden is verplicht (of gebruik --dry-run)")
+        report = _service().migrate_cases(actor, process_id, van, naar, reden)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        return
+
+    def names(tasks):
+        return ", ".join(f"{t['naam']} ({t['bpmn_id']})" for t in tasks) or "-"
+    for plan in report.cases:
+        click.echo(f"casus {plan.case_id} ({plan.referentie}), procesinstantie {plan.instance_id}:")
+        if plan.geweigerd:
+            click.echo(f"  GEWEIGERD: {plan.geweigerd}")
+            continue
+        click.echo(f"  blijven: {names(plan.blijven)}\n  vervallen: {names(plan.vervallen)}\n  nieuw: {names(plan.nieuw)}")
+    done = "te migreren" if dry_run else "gemigreerd"
+    click.echo(f"{process_id} v{van} -> v{naar}: {len(report.movable)} {done}, {len(report.refused)} geweigerd "
+               f"({report.seconds:.2f} s)" + (" -- proefdraai, er is niets gewijzigd" if dry_run else ""))
+
+
 @main.command("versions")
 @click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
 @with_appcontext

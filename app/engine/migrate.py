@@ -47,7 +47,7 @@ def _label(task) -> str:
     return f"'{spec.bpmn_name or spec.bpmn_id}' ({spec.bpmn_id}, {_process_of(task)})"
 
 
-def _check(workflow, diff, what: str) -> None:
+def _check(diff, what: str) -> None:
     for task in diff.removed:
         if task.has_state(ACTIVE) and task.task_spec.bpmn_id:
             raise MigrationRefused(f"de stap {_label(task)} waar de casus nu staat, bestaat niet in de nieuwe "
@@ -64,7 +64,7 @@ def migrate(run: Run, spec, subprocess_specs: dict) -> Migrated:
         top_diff, sub_diffs = _diff_workflow(registry, wf, spec, subprocess_specs)
     except (SpiffWorkflowException, KeyError, AttributeError) as exc:
         raise MigrationRefused(f"de versies zijn niet te vergelijken ({exc})") from exc
-    _check(wf, top_diff, "")
+    _check(top_diff, "")
     for sp_id, diff in sub_diffs.items():
         sub = wf.subprocesses[sp_id]
         if diff is None:
@@ -72,7 +72,7 @@ def migrate(run: Run, spec, subprocess_specs: dict) -> Migrated:
                 raise MigrationRefused(f"het deelproces '{sub.spec.name}' waar de casus nu in staat, bestaat niet "
                                        "in de nieuwe versie")
             continue
-        _check(sub, diff, f" (in deelproces '{sub.spec.name}')")
+        _check(diff, f" (in deelproces '{sub.spec.name}')")
 
     # What stays as it was: every waiting task's data, and its timer unless the timer changed.
     kept = {}

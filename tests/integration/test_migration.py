@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.service import versions
 from app.service.cases import start_instance
+from app.service.preview import preview_process
 from app.service.errors import InvalidInput, PermissionDenied
 from app.service.events import SYSTEM
 from persistence.models import Case, Event, HumanTask, ProcessInstance
@@ -164,6 +165,11 @@ def test_one_case_migrates_its_tasks_follow_and_it_replays(service, clock, tmp_p
     assert case.instance().status == "completed"
     report = service.replay_case(case.case_id)
     assert report.identical, report.reason
+    # The deploy preview replays the case's acts on a draft and passes over the migration.
+    spec, subs = service.ctx.specs.get(case.instance().process_version)
+    with service.ctx.reading() as session:
+        preview = preview_process(service.ctx, session, P7, spec, subs)
+    assert preview.cases == 1 and preview.rows == [], [r.detail for r in preview.rows]
 
 
 def test_a_renamed_element_ends_the_old_task_and_opens_the_new_one(service, clock, tmp_path):
@@ -323,3 +329,34 @@ def test_bulk_migration_of_200_running_cases_with_a_dry_run(service, clock, tmp_
     assert service.replay_case(timer_case.case_id).identical
     cases[0].complete("Task_VervolgBepalen", {"vht_vervolg": "afsluiten", **VERVOLG}, "vera")
     assert cases[0].open_ids() == ["Task_AfsluitingVastleggen"]
+
+
+def test_cli_migrate_dry_run_then_migrate(sqlite_service, clock, tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    service = sqlite_service
+    waiting, inside = P7Case(service, clock), P7Case(service, clock)
+    inside.to_cab()
+    old, new = deploy_v2(service, tmp_path)
+    env = {"DATABASE_URL": str(service.engine.url), "VHT_INSTANCE_DIR": str(tmp_path)}
+
+    def vht(*args):
+        return CliRunner().invoke(main, ["migrate", P7, "--van", str(old), "--naar", str(new), *args], env=env,
+                                  catch_exceptions=False)
+
+    dry = vht("--dry-run", "--as", "pieter")
+    assert dry.exit_code == 0, dry.output
+    assert f"casus {inside.case_id} (" in dry.output and "blijven: CAB houden (Task_CabHouden)" in dry.output
+    assert "2 te migreren, 0 geweigerd" in dry.output and "er is niets gewijzigd" in dry.output
+    assert waiting.instance().process_version.version == old
+    assert vht("--as", "pieter").exit_code != 0  # a migration needs a reason
+    refused = vht("--as", "vera", "--reden", "x")
+    assert refused.exit_code != 0 and "procesbeheerder" in refused.output
+    done = vht("--as", "pieter", "--reden", "Afsluiten krijgt een eigen stap", "--json")
+    assert done.exit_code == 0, done.output
+    assert [c["case_id"] for c in json.loads(done.output)["cases"]] == [waiting.case_id, inside.case_id]
+    assert waiting.instance().process_version.version == inside.instance().process_version.version == new
+    replay = CliRunner().invoke(main, ["replay", str(inside.case_id)], env=env, catch_exceptions=False)
+    assert "identiek" in replay.output
