@@ -52,6 +52,13 @@ def _check(diff, what: str) -> None:
         if task.has_state(ACTIVE) and task.task_spec.bpmn_id:
             raise MigrationRefused(f"de stap {_label(task)} waar de casus nu staat, bestaat niet in de nieuwe "
                                    f"versie{what}; kies eerst zelf een andere stap (dat kan hier niet)")
+    for task in diff.changed:
+        # Matched by id or by place, but another kind of element (a task that became a gateway):
+        # the engine would carry the running step over into something it is not.
+        new = diff.alignment.get(task)
+        if task.has_state(ACTIVE) and task.task_spec.bpmn_id and "typename" in diff.spec_diff.changed.get(task.task_spec, ()):
+            raise MigrationRefused(f"de stap {_label(task)} waar de casus nu staat, is in de nieuwe versie{what} een "
+                                   f"ander soort element ({type(new).__name__ if new is not None else '?'})")
 
 
 def migrate(run: Run, spec, subprocess_specs: dict) -> Migrated:
