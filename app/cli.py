@@ -443,18 +443,26 @@ def upgrade(dry_run):
 @click.option("--dry-run", is_flag=True, help="alleen tonen wat er per casus gebeurt; niets wijzigen")
 @click.option("--as", "actor", envvar="VHT_USER", required=True, help="de procesbeheerder")
 @click.option("--reden", help="waarom (verplicht zonder --dry-run; staat in de geschiedenis van elke casus)")
+@click.option("--doel", "doelen", multiple=True, metavar="OUD=NIEUW",
+              help="een openstaande taak OUD die in de nieuwe versie niet meer bestaat, gaat verder bij taak NIEUW")
 @click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
 @with_appcontext
-def migrate(process_id, van, naar, dry_run, actor, reden, as_json):
+def migrate(process_id, van, naar, dry_run, actor, reden, doelen, as_json):
     """Migreer de lopende casussen van PROCESS_ID van versie --van naar versie --naar. Per casus:
     welke taken blijven, vervallen en erbij komen; een casus waarvan de stap waar hij staat niet meer
-    bestaat, wordt geweigerd en blijft op zijn versie."""
+    bestaat, wordt geweigerd en blijft op zijn versie, tenzij --doel zegt waar hij verdergaat."""
+    targets = {}
+    for item in doelen:
+        old, _, new = item.partition("=")
+        if not old.strip() or not new.strip():
+            raise click.UsageError(f"--doel {item}: gebruik OUD=NIEUW (BPMN-id's van gebruikerstaken)")
+        targets[old.strip()] = new.strip()
     if dry_run:
-        report = _service().migration_dry_run(actor, process_id, van, naar)
+        report = _service().migration_dry_run(actor, process_id, van, naar, doelen=targets)
     else:
         if not (reden or "").strip():
             raise click.UsageError("--reden is verplicht (of gebruik --dry-run)")
-        report = _service().migrate_cases(actor, process_id, van, naar, reden)
+        report = _service().migrate_cases(actor, process_id, van, naar, reden, doelen=targets)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         return

@@ -9,8 +9,9 @@ Two things the stock migration does that a running case must not notice, undone 
   moment of migration; a timer whose definition did not change keeps its recorded due time;
 - a reset task takes its parent's data again; a task that stays keeps the data it had.
 
-A case whose running or waiting element no longer exists in the new version is refused (we do
-not move it to another element here). Nothing in here knows about the database.
+A case whose running or waiting element no longer exists in the new version is refused, unless
+the process owner chose a user task of the new version for it to go on at (only for an open user
+task without boundary events). Nothing in here knows about the database.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from uuid import UUID, uuid4
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -47,11 +49,15 @@ def _label(task) -> str:
     return f"'{spec.bpmn_name or spec.bpmn_id}' ({spec.bpmn_id}, {_process_of(task)})"
 
 
-def _check(diff, what: str) -> None:
-    for task in diff.removed:
+def _check(diff, what: str, targets: dict[str, str]) -> None:
+    for task in list(diff.removed):
         if task.has_state(ACTIVE) and task.task_spec.bpmn_id:
+            if task.task_spec.bpmn_id in targets:
+                _retarget(diff, task, targets[task.task_spec.bpmn_id], what)
+                continue
             raise MigrationRefused(f"de stap {_label(task)} waar de casus nu staat, bestaat niet in de nieuwe "
-                                   f"versie{what}; kies eerst zelf een andere stap (dat kan hier niet)")
+                                   f"versie{what}; kies een doelstap in de nieuwe versie (vht migrate --doel "
+                                   f"{task.task_spec.bpmn_id}=...) of laat de casus op deze versie")
     for task in diff.changed:
         # Matched by id or by place, but another kind of element (a task that became a gateway):
         # the engine would carry the running step over into something it is not.
@@ -61,9 +67,32 @@ def _check(diff, what: str) -> None:
                                    f"ander soort element ({type(new).__name__ if new is not None else '?'})")
 
 
-def migrate(run: Run, spec, subprocess_specs: dict) -> Migrated:
+def _retarget(diff, task, target_id: str, what: str) -> None:
+    """The owner chose where a waiting user task whose element is gone goes on: a user task of the
+    same process in the new version. The engine task is carried over to it (its boundary events
+    with it), as SpiffWorkflow carries over an aligned one."""
+    if not (task.has_state(TaskState.READY) and isinstance(task.task_spec, UserTaskMixin)):
+        raise MigrationRefused(f"voor de stap {_label(task)} kan geen doelstap gekozen worden: dat kan alleen "
+                               "voor een gebruikerstaak die openstaat")
+    if type(task.parent.task_spec).__name__ == "BoundaryEventSplit":
+        raise MigrationRefused(f"de stap {_label(task)} heeft een gebeurtenis op de rand (termijn of bericht); "
+                               "een doelstap kiezen kan daar niet")
+    target = diff.new_spec.task_specs.get(target_id)
+    if target is None or not isinstance(target, UserTaskMixin):
+        raise MigrationRefused(f"de doelstap '{target_id}' is geen gebruikerstaak van {diff.new_spec.name} in de "
+                               f"nieuwe versie{what}")
+    entry = target
+    if len(target.inputs) == 1 and type(target.inputs[0]).__name__ == "BoundaryEventSplit":
+        entry = target.inputs[0]  # start at the split, so the target's boundary events wait too
+    diff.removed.remove(task)
+    diff.alignment[task] = entry
+
+
+def migrate(run: Run, spec, subprocess_specs: dict, targets: dict[str, str] | None = None) -> Migrated:
     """Move `run` onto `spec` / `subprocess_specs` in place; MigrationRefused leaves it unchanged
-    only in the sense that the caller must drop it (load the state again)."""
+    only in the sense that the caller must drop it (load the state again). `targets`: for a
+    waiting user task whose element is gone, {its BPMN id: the user task it goes on at}."""
+    targets = targets or {}
     wf = run.wf
     before = {info.spiff_id: info for info in run.ready_user_tasks()}
     registry = serializer()._ser.registry
@@ -71,7 +100,7 @@ def migrate(run: Run, spec, subprocess_specs: dict) -> Migrated:
         top_diff, sub_diffs = _diff_workflow(registry, wf, spec, subprocess_specs)
     except (SpiffWorkflowException, KeyError, AttributeError) as exc:
         raise MigrationRefused(f"de versies zijn niet te vergelijken ({exc})") from exc
-    _check(top_diff, "")
+    _check(top_diff, "", targets)
     for sp_id, diff in sub_diffs.items():
         sub = wf.subprocesses[sp_id]
         if diff is None:
@@ -79,7 +108,7 @@ def migrate(run: Run, spec, subprocess_specs: dict) -> Migrated:
                 raise MigrationRefused(f"het deelproces '{sub.spec.name}' waar de casus nu in staat, bestaat niet "
                                        "in de nieuwe versie")
             continue
-        _check(diff, f" (in deelproces '{sub.spec.name}')")
+        _check(diff, f" (in deelproces '{sub.spec.name}')", targets)
 
     # What stays as it was: every waiting task's data, and its timer unless the timer changed.
     kept = {}
@@ -140,7 +169,7 @@ def _diff_workflow(registry, wf, spec, subprocess_specs):
     def diff(workflow, new_spec):
         spec_diff = SpecDiff(registry, workflow.spec, new_spec)
         result = WorkflowDiff(workflow, spec_diff)
-        result.spec_diff = spec_diff
+        result.spec_diff, result.new_spec = spec_diff, new_spec
         return result
 
     subs = {sp_id: diff(sub, subprocess_specs[sub.spec.name]) if sub.spec.name in subprocess_specs else None

@@ -68,10 +68,11 @@ def _task(info) -> dict:
     return {"bpmn_id": info.bpmn_id, "naam": info.name, "procedure": info.process_id}
 
 
-def apply(ctx: Context, run: Run, new_version: ProcessVersion):
-    """Move `run` onto `new_version` (shared with replay, so both migrate the same way)."""
+def apply(ctx: Context, run: Run, new_version: ProcessVersion, doelen: dict[str, str] | None = None):
+    """Move `run` onto `new_version` (shared with replay, so both migrate the same way). `doelen`:
+    {BPMN id of a removed open user task: the user task of the new version it goes on at}."""
     spec, subs = ctx.specs.get(new_version)
-    return migrate(run, spec, subs)
+    return migrate(run, spec, subs, doelen)
 
 
 def _versions(session: Session, process_id: str, van: int, naar: int) -> tuple[ProcessVersion, ProcessVersion]:
@@ -88,13 +89,13 @@ def _running(session: Session, old: ProcessVersion, instance_ids=None) -> list[P
     return session.scalars(query).all()
 
 
-def _plan_one(ctx: Context, session: Session, instance: ProcessInstance, new: ProcessVersion):
+def _plan_one(ctx: Context, session: Session, instance: ProcessInstance, new: ProcessVersion, doelen: dict):
     """(plan, run moved onto `new` or None when refused)."""
     case = session.get(Case, instance.case_id)
     plan = CasePlan(instance.id, instance.case_id, case.referentie)
     run = load_run(ctx, instance)
     try:
-        moved = apply(ctx, run, new)
+        moved = apply(ctx, run, new, doelen)
     except MigrationRefused as exc:
         plan.geweigerd = f"Niet te migreren: {exc}."
         return plan, None
@@ -107,16 +108,17 @@ def _plan_one(ctx: Context, session: Session, instance: ProcessInstance, new: Pr
     return plan, (run, moved)
 
 
-def dry_run(ctx: Context, session: Session, process_id: str, van: int, naar: int, instance_ids=None) -> MigrationReport:
+def dry_run(ctx: Context, session: Session, process_id: str, van: int, naar: int, instance_ids=None,
+            doelen: dict[str, str] | None = None) -> MigrationReport:
     """What a migration would do per running case of version `van`; writes nothing."""
     started = time.perf_counter()
     old, new = _versions(session, process_id, van, naar)
-    plans = [_plan_one(ctx, session, instance, new)[0] for instance in _running(session, old, instance_ids)]
+    plans = [_plan_one(ctx, session, instance, new, doelen or {})[0] for instance in _running(session, old, instance_ids)]
     return MigrationReport(process_id, van, naar, True, plans, time.perf_counter() - started)
 
 
 def migrate_cases(ctx: Context, session: Session, process_id: str, van: int, naar: int, actor: str, reden: str,
-                  instance_ids=None) -> MigrationReport:
+                  instance_ids=None, doelen: dict[str, str] | None = None) -> MigrationReport:
     """Migrate every running case of version `van` that can move (or only `instance_ids`); the
     refused ones stay on their version and are reported. One transaction: all or nothing."""
     reden = (reden or "").strip()
@@ -127,7 +129,7 @@ def migrate_cases(ctx: Context, session: Session, process_id: str, van: int, naa
     now = ctx.now()
     plans = []
     for instance in _running(session, old, instance_ids):
-        plan, result = _plan_one(ctx, session, instance, new)
+        plan, result = _plan_one(ctx, session, instance, new, doelen or {})
         plans.append(plan)
         if result is None:
             continue
@@ -148,7 +150,7 @@ def migrate_cases(ctx: Context, session: Session, process_id: str, van: int, naa
             session, case_id=instance.case_id, instance_id=instance.id, type=MIGRATED, actor=actor, at=now,
             data={"reden": reden, "process_id": process_id, "van": van, "naar": naar,
                   "van_version_id": old.id, "naar_version_id": new.id,
-                  "blijven": plan.blijven, "vervallen": plan.vervallen, "nieuw": plan.nieuw},
+                  "blijven": plan.blijven, "vervallen": plan.vervallen, "nieuw": plan.nieuw, "doelen": doelen or {}},
             state_fingerprint=run.fingerprint(),
         )
         notifications.enqueue(session, instance.case_id, event.seq, [], new_tasks, now, ctx.base_url)

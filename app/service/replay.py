@@ -91,7 +91,7 @@ def _apply(ctx: Context, session: Session, runs: dict[int, Run], event: Event) -
         raise EngineError("gebeurtenis voor een procesinstantie die niet gestart is")
     if event.type == MIGRATED:  # the case moved to another version here: move the replay the same way
         from .migration import apply as migrate_to  # migration imports instances, as replay does
-        migrate_to(ctx, run, session.get(ProcessVersion, data["naar_version_id"]))
+        migrate_to(ctx, run, session.get(ProcessVersion, data["naar_version_id"]), data.get("doelen"))
         return run
     apply_event(run, event)
     return run

@@ -86,21 +86,23 @@ class Service:
             self._process_owner(session, username)
             return versions.version_rows(session, process_id)
 
-    def migration_dry_run(self, username: str, process_id: str, van: int, naar: int, instance_ids=None):
+    def migration_dry_run(self, username: str, process_id: str, van: int, naar: int, instance_ids=None, doelen=None):
         """Per running case of version `van`: the tasks that stay, end and begin on `naar`, or why not."""
         from . import migration
 
         with self.ctx.reading() as session:
             self._process_owner(session, username)
-            return migration.dry_run(self.ctx, session, process_id, van, naar, instance_ids)
+            return migration.dry_run(self.ctx, session, process_id, van, naar, instance_ids, doelen)
 
-    def migrate_cases(self, username: str, process_id: str, van: int, naar: int, reden: str, instance_ids=None):
+    def migrate_cases(self, username: str, process_id: str, van: int, naar: int, reden: str, instance_ids=None,
+                      doelen=None):
         """Migrate the running cases of version `van` to `naar` (refused ones stay), one transaction."""
         from . import migration
 
         with self.ctx.transaction() as session:
             self._process_owner(session, username)
-            return migration.migrate_cases(self.ctx, session, process_id, van, naar, username, reden, instance_ids)
+            return migration.migrate_cases(self.ctx, session, process_id, van, naar, username, reden, instance_ids,
+                                           doelen)
 
     def retire_version(self, username: str, process_id: str, number: int):
         """No new cases on this version; running ones go on."""

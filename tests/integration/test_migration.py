@@ -352,6 +352,8 @@ def test_cli_migrate_dry_run_then_migrate(sqlite_service, clock, tmp_path):
     assert "2 te migreren, 0 geweigerd" in dry.output and "er is niets gewijzigd" in dry.output
     assert waiting.instance().process_version.version == old
     assert vht("--as", "pieter").exit_code != 0  # a migration needs a reason
+    bad_target = vht("--dry-run", "--as", "pieter", "--doel", "Task_VervolgBepalen")
+    assert bad_target.exit_code != 0 and "OUD=NIEUW" in bad_target.output
     refused = vht("--as", "vera", "--reden", "x")
     assert refused.exit_code != 0 and "procesbeheerder" in refused.output
     done = vht("--as", "pieter", "--reden", "Afsluiten krijgt een eigen stap", "--json")

@@ -87,3 +87,38 @@ def test_a_waiting_timer_keeps_its_due_time_unless_it_changed(runtime):
         migrate(changed, *spec(diagram(timer="PT2H")))
     assert kept.next_timer_at() == due  # not re-armed from the moment of migration
     assert changed.next_timer_at() == later.now() + timedelta(hours=2)  # the new definition counts from now
+
+
+def test_a_chosen_target_takes_over_a_removed_step(runtime):
+    """Step A is gone in the new version: the owner lets the case go on at B (the open task ends,
+    a new one begins); a second copy migrated the same way ends in the same state (replay)."""
+    run, copy_ = started(runtime, diagram()), started(runtime, diagram())
+    (before,) = run.ready_user_tasks()
+    moved = migrate(run, *spec(diagram(with_a=False)), {"Task_A": "Task_B"})
+    assert [i.bpmn_id for i in moved.removed] == ["Task_A"] and [i.bpmn_id for i in moved.added] == ["Task_B"]
+    assert moved.added[0].spiff_id != before.spiff_id and moved.stays == []
+    assert run.task_data(moved.added[0].spiff_id)["x"] == 1
+    migrate(copy_, *spec(diagram(with_a=False)), {"Task_A": "Task_B"})
+    assert copy_.fingerprint() == run.fingerprint()
+    run.complete(moved.added[0].spiff_id, {})
+    assert run.completed
+
+
+def test_a_target_with_a_timer_on_its_border_starts_that_timer(runtime):
+    start = clock_mod.FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    with clock_mod.active(start):
+        run = started(runtime, diagram(a="userTask"))
+    # The new version: A gone, a timer on B's border.
+    target = diagram(with_a=False).replace(
+        b"</bpmn:process>", TIMER.format(duration="PT1H").replace("Task_A", "Task_B").encode() + b"</bpmn:process>")
+    with clock_mod.active(start):
+        moved = migrate(run, *spec(target), {"Task_A": "Task_B"})
+    assert [i.bpmn_id for i in moved.added] == ["Task_B"]
+    assert run.next_timer_at() == start.now() + timedelta(hours=1)
+
+
+def test_a_target_must_be_a_user_task_of_the_new_version(runtime):
+    with pytest.raises(MigrationRefused, match="geen gebruikerstaak"):
+        migrate(started(runtime, diagram()), *spec(diagram(with_a=False)), {"Task_A": "Task_X"})
+    with pytest.raises(MigrationRefused, match="geen gebruikerstaak"):
+        migrate(started(runtime, diagram()), *spec(diagram(with_a=False)), {"Task_A": "EndEvent_1"})
