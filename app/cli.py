@@ -379,6 +379,32 @@ def correct(case_id, instance_id, veld, waarde, actor, reden):
                f"({', '.join(result.elements)})")
 
 
+@main.command("move")
+@click.argument("case_id", type=int)
+@click.argument("instance_id", type=int)
+@click.option("--van", "van", required=True, help="de open taak (BPMN-id) die eindigt")
+@click.option("--naar", "naar", required=True, help="de gebruikerstaak (BPMN-id) die begint")
+@click.option("--dry-run", is_flag=True, help="alleen tonen welke taken eindigen en beginnen")
+@click.option("--as", "actor", envvar="VHT_USER", required=True, help="de beheerder")
+@click.option("--reden", help="waarom de casus verplaatst wordt (verplicht, behalve bij --dry-run)")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def move_case(case_id, instance_id, van, naar, dry_run, actor, reden, as_json):
+    """Verplaats procesinstantie INSTANCE_ID van casus CASE_ID: de open taak --van eindigt en de
+    gebruikerstaak --naar van hetzelfde (deel)proces begint (terug: een eerder afgeronde stap
+    opnieuw; vooruit: een stap overslaan). Vastgelegd als gebeurtenis 'verplaatst'."""
+    if dry_run:
+        plan = _service().preview_move(case_id, instance_id, van, naar, actor)
+    else:
+        plan = _service().move_case(case_id, instance_id, van, naar, actor, reden or "")
+    if as_json:
+        click.echo(json.dumps({**plan.as_dict(), "dry_run": dry_run}, ensure_ascii=False, indent=2))
+        return
+    for line in plan.lines():
+        click.echo(line)
+    click.echo("Niets opgeslagen (--dry-run)." if dry_run else "Verplaatst en vastgelegd.")
+
+
 @main.command("cases")
 @click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
 @with_appcontext

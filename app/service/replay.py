@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.engine import clock as clock_mod
 from app.engine import correction
+from app.engine import move as engine_move
 from app.engine.runtime import EngineError, Run, StepLog
 from persistence.models import Case, Event, ProcessInstance, ProcessVersion
 
@@ -23,8 +24,9 @@ from .corrections import EVENT as CORRECTED
 from .events import event_hash
 from .instances import load_run
 
-# A beheerder's data correction changes the engine state too, so it is re-applied like an act.
-ENGINE_EVENTS = {"instance_started", "task_completed", "timer_fired", "message_delivered", CORRECTED}
+# A beheerder's data correction or move changes the engine state too, so it is re-applied like an act.
+MOVED = "verplaatst"  # a move within the version (moves.py, app/engine/move.py)
+ENGINE_EVENTS = {"instance_started", "task_completed", "timer_fired", "message_delivered", CORRECTED, MOVED}
 MIGRATED = "gemigreerd"  # a migration to another version (migration.py); the deploy preview skips it
 
 
@@ -74,6 +76,8 @@ def apply_event(run: Run, event: Event, info=None) -> StepLog:
         log = run.advance()
     elif event.type == CORRECTED:
         correction.set_value(run, data["veld"], data["na"])
+    elif event.type == MOVED:
+        log = engine_move.move(run, data["van"], data["naar"]).log
     run.outgoing()
     return log
 

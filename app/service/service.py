@@ -318,6 +318,24 @@ class Service:
         from . import corrections
         return corrections.incident_choices(self.ctx, incident_id, actor)
 
+    # --- moving a case within its version (beheerder; app/service/moves.py) -------------------------
+
+    def preview_move(self, case_id: int | None, instance_id: int, van: str, naar: str, actor: str):
+        from . import moves
+        return moves.preview_move(self.ctx, case_id, instance_id, van, naar, actor)
+
+    def move_case(self, case_id: int | None, instance_id: int, van: str, naar: str, actor: str, reason: str):
+        from . import moves
+        return moves.move(self.ctx, case_id, instance_id, van, naar, actor, reason)
+
+    def move_choices(self, incident_id: int, actor: str) -> list:
+        from . import moves
+        return moves.incident_choices(self.ctx, incident_id, actor)
+
+    def move_incident(self, incident_id: int, van: str, naar: str, actor: str, reason: str | None, confirmed: bool):
+        from . import moves
+        return moves.move_incident(self.ctx, incident_id, van, naar, actor, reason, confirmed)
+
     def deliver_outbox(self, sender, now: datetime | None = None) -> outbox.DeliveryResult:
         return outbox.deliver_due(self.ctx, sender, now)
 

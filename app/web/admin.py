@@ -71,7 +71,9 @@ def incident(incident_id: int):
     is_admin = ADMIN in (current_user().rollen or [])
     return render_template("incident.html", nav="beheer", row=row, kinds=KINDS, show_data=is_admin,
                            correction_fields=service().correction_choices(incident_id, current_user().username)
-                           if is_admin else [])
+                           if is_admin else [],
+                           move_choices=service().move_choices(incident_id, current_user().username)
+                           if is_admin else [], move_plan=None)
 
 
 @bp.post("/beheer/incidenten/<int:incident_id>/opnieuw")
@@ -108,3 +110,27 @@ def correct_incident(incident_id: int):
         flash(f"'{result.field}' is gecorrigeerd naar {json.dumps(result.after, ensure_ascii=False)}. "
               "Probeer het incident nu opnieuw.", "succes")
     return redirect(url_for("admin.incident", incident_id=incident_id))
+
+
+@bp.post("/beheer/incidenten/<int:incident_id>/verplaatsen")
+@login_required
+def move_incident(incident_id: int):
+    """Move the case (beheerder only): first a preview of what ends and begins, then the confirmation."""
+    _require_admin()
+    form = request.form
+    user = current_user().username
+    van, naar, reden = (form.get("van") or "").strip(), (form.get("naar") or "").strip(), form.get("reden") or ""
+    confirmed = form.get("bevestigd") == "ja"
+    try:
+        plan = service().move_incident(incident_id, van, naar, user, reden, confirmed)
+    except InvalidInput as exc:
+        flash(exc.message + "".join(f" {m}" for ms in (exc.errors or {}).values() for m in ms
+                                    if m not in exc.message), "fout")
+        return redirect(url_for("admin.incident", incident_id=incident_id))
+    if confirmed:
+        flash(" ".join(plan.lines()[1:]) + " De casus is verplaatst.", "succes")
+        return redirect(url_for("admin.incident", incident_id=incident_id))
+    row = service().incident(user, incident_id)
+    return render_template("incident.html", nav="beheer", row=row, kinds=KINDS, show_data=True,
+                           correction_fields=service().correction_choices(incident_id, user),
+                           move_choices=service().move_choices(incident_id, user), move_plan=plan, move_reden=reden)

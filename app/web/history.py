@@ -32,6 +32,10 @@ def _what(event, task_names: dict[int, str]) -> str:
         return f"{label}: {words(data.get('message'))}"
     if event.type == "gegevens_gecorrigeerd":  # a beheerder's repair (app/service/corrections.py)
         return f"Gegevens gecorrigeerd door de beheerder: {data.get('veld')}"
+    if event.type == "verplaatst":  # a beheerder's repair (app/service/moves.py)
+        ended, begun = data.get("eindigen") or [{}], data.get("beginnen") or [{}]
+        return (f"Casus verplaatst door de beheerder: van {ended[0].get('naam') or words(data.get('van'))} "
+                f"naar {begun[0].get('naam') or words(data.get('naar'))}")
     if event.type == "gemigreerd":  # a process owner's repair (app/service/migration.py)
         return (f"Gemigreerd door de procesbeheerder: {procedure_naam(data.get('process_id'))} van versie "
                 f"{data.get('van')} naar versie {data.get('naar')}")
@@ -46,6 +50,11 @@ def _details(event) -> list[str]:
     if event.type == "gegevens_gecorrigeerd":
         before = sorted({json.dumps(v, ensure_ascii=False) for v in (data.get("voor") or {}).values()})
         lines.append(f"Was: {', '.join(before) or '(leeg)'}; nu: {json.dumps(data.get('na'), ensure_ascii=False)}")
+        lines.append(f"Reden: {data.get('reden')}")
+    if event.type == "verplaatst":
+        for key, word in (("eindigen", "Beëindigd"), ("beginnen", "Begonnen")):
+            if data.get(key):
+                lines.append(f"{word}: {', '.join(t.get('naam') or t.get('bpmn_id') for t in data[key])}")
         lines.append(f"Reden: {data.get('reden')}")
     if event.type == "gemigreerd":
         for key, word in (("vervallen", "Vervallen"), ("nieuw", "Nieuw")):
