@@ -148,13 +148,17 @@ def migrate(run: Run, spec, subprocess_specs: dict, targets: dict[str, str] | No
 
 
 def _renew_id(wf, spiff_id: str) -> None:
-    """Give a task a fresh id, so the inbox sees a new task, not the old one under another name."""
+    """Give a task a fresh id, so the inbox sees a new task, not the old one under another name.
+
+    In place in the tasks mapping: the serializer stores a task's data as a delta against its
+    parent and restores the tasks in mapping order, so a parent moved behind its children (as a
+    pop and re-insert does) would load them with empty data."""
     key = UUID(spiff_id)
     for workflow in (wf, *wf.subprocesses.values()):
-        task = workflow.tasks.pop(key, None)
+        task = workflow.tasks.get(key)
         if task is not None:
             task.id = uuid4()
-            workflow.tasks[task.id] = task
+            workflow.tasks = {(task.id if k == key else k): v for k, v in workflow.tasks.items()}
             # Parents and children point at each other by id.
             parent = workflow.tasks.get(task._parent)
             if parent is not None:

@@ -189,6 +189,12 @@ def test_a_renamed_element_ends_the_old_task_and_opens_the_new_one(service, cloc
     assert service.replay_case(case.case_id).identical
     case.complete("Task_VervolgBepalenVht", {"vht_vervolg": "afsluiten", **VERVOLG}, "vera")
     assert case.open_ids() == ["Task_AfsluitingVastleggen"]
+    # The new id kept the task in its place among its children: the case data survived the saves.
+    from app.service.instances import load_run
+
+    run = load_run(service.ctx, case.instance())
+    (following,) = run.ready_user_tasks()
+    assert run.task_data(following.spiff_id).get("casus_referentie")
     assert service.replay_case(case.case_id).identical
 
 
