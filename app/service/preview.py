@@ -123,7 +123,13 @@ def _moment(event) -> str:
         return f"na het afronden van taak {_label(event.task_bpmn_id, data.get('task'))}"
     if event.type == "message_delivered":
         return f"na het bericht '{data.get('message')}'"
-    return "toen een termijn verliep"
+    if event.type == "verplaatst":
+        return "na het verplaatsen van de casus door de beheerder"
+    if event.type == "gegevens_gecorrigeerd":
+        return "na een correctie van gegevens door de beheerder"
+    if event.type == "timer_fired":
+        return "toen een termijn verliep"
+    return f"na de gebeurtenis '{event.type}'"
 
 
 def _moment_title(event) -> str:
