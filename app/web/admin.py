@@ -58,7 +58,7 @@ def incidents():
     procedure = (args.get("procedure") or "").strip()[:120] or None
     rows = service().incidents(current_user().username, status=None if status == "alle" else status,
                                process_id=procedure, kind=kind)
-    return render_template("incidents.html", nav="beheer", rows=rows, status=status, kind=kind, procedure=procedure,
+    return render_template("incidents.html", nav="incidenten", rows=rows, status=status, kind=kind, procedure=procedure,
                            kinds=KINDS, procedures=sorted(process_names().items(), key=lambda i: i[1].lower()))
 
 
@@ -69,7 +69,7 @@ def incident(incident_id: int):
     row = service().incident(current_user().username, incident_id)
     # The data an expression saw may be personal: the beheerder sees it, the procesbeheerder its field names.
     is_admin = ADMIN in (current_user().rollen or [])
-    return render_template("incident.html", nav="beheer", row=row, kinds=KINDS, show_data=is_admin,
+    return render_template("incident.html", nav="incidenten", row=row, kinds=KINDS, show_data=is_admin,
                            correction_fields=service().correction_choices(incident_id, current_user().username)
                            if is_admin else [],
                            move_choices=service().move_choices(incident_id, current_user().username)
@@ -131,6 +131,6 @@ def move_incident(incident_id: int):
         flash(" ".join(plan.lines()[1:]) + " De casus is verplaatst.", "succes")
         return redirect(url_for("admin.incident", incident_id=incident_id))
     row = service().incident(user, incident_id)
-    return render_template("incident.html", nav="beheer", row=row, kinds=KINDS, show_data=True,
+    return render_template("incident.html", nav="incidenten", row=row, kinds=KINDS, show_data=True,
                            correction_fields=service().correction_choices(incident_id, user),
                            move_choices=service().move_choices(incident_id, user), move_plan=plan, move_reden=reden)
