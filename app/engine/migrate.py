@@ -141,19 +141,18 @@ def migrate(run: Run, spec, subprocess_specs: dict, targets: dict[str, str] | No
     # step for the people working it: it ends and a new one begins.
     same = {k for k in after if k in before and before[k].bpmn_id == after[k].bpmn_id}
     for spiff_id in [k for k in after if k in before and k not in same]:
-        _renew_id(wf, spiff_id)
+        renew_task_id(wf, UUID(spiff_id))
     after = {info.spiff_id: info for info in run.ready_user_tasks()}
     return Migrated(stays=[after[k] for k in after if k in same], removed=[before[k] for k in before if k not in same],
                     added=[after[k] for k in after if k not in same])
 
 
-def _renew_id(wf, spiff_id: str) -> None:
+def renew_task_id(wf, key: UUID) -> None:
     """Give a task a fresh id, so the inbox sees a new task, not the old one under another name.
 
     In place in the tasks mapping: the serializer stores a task's data as a delta against its
     parent and restores the tasks in mapping order, so a parent moved behind its children (as a
     pop and re-insert does) would load them with empty data."""
-    key = UUID(spiff_id)
     for workflow in (wf, *wf.subprocesses.values()):
         task = workflow.tasks.get(key)
         if task is not None:

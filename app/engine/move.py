@@ -18,13 +18,13 @@ target inside a parallel branch (its join would wait for a branch that never sta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .expressions import ExpressieFout
+from .migrate import renew_task_id
 from .runtime import EngineError, Run, StepLog, UserTaskInfo, _failure
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -161,32 +161,11 @@ def move(run: Run, from_bpmn_id: str, to_bpmn_id: str) -> Moved:
         raise EngineError(f"het verplaatsen liep vast: {_failure(exc)}") from exc
     after = {info.spiff_id: info for info in run.ready_user_tasks()}
     if str(kept_id) in after:  # the same engine task now stands for another step: a new inbox row
-        _renew_id(run.wf, kept_id)
+        renew_task_id(run.wf, kept_id)
         after = {info.spiff_id: info for info in run.ready_user_tasks()}
     moved.ended = [before[k] for k in before if k not in after]
     moved.begun = [after[k] for k in after if k not in before]
     return moved
-
-
-def _renew_id(wf, key: UUID) -> None:
-    """Give a task a fresh id, so the inbox sees a new task, not the old one under another name.
-
-    In place in the tasks mapping: the serializer stores a task's data as a delta against its
-    parent and restores the tasks in mapping order, so a parent moved behind its children (as a
-    pop and re-insert does) would load them with empty data."""
-    for workflow in (wf, *wf.subprocesses.values()):
-        task = workflow.tasks.get(key)
-        if task is None:
-            continue
-        task.id = uuid4()
-        workflow.tasks = {(task.id if k == key else k): v for k, v in workflow.tasks.items()}
-        # Parents and children point at each other by id.
-        parent = workflow.tasks.get(task._parent)
-        if parent is not None:
-            parent._children = [task.id if child == key else child for child in parent._children]
-        for child in task.children:
-            child._parent = task.id
-        return
 
 
 def choices(run: Run) -> list[tuple[UserTaskInfo, list[tuple[str, str]]]]:

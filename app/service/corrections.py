@@ -33,6 +33,7 @@ from app.formdefs.definition import FormDefinition, FormField
 from app.formdefs.validation import validate
 from persistence.models import Incident, ProcessInstance
 
+from . import incidents
 from .access import ADMIN
 from .context import Context
 from .deploy import used_forms
@@ -176,13 +177,9 @@ def correct_incident(ctx: Context, incident_id: int, field: str, value, actor: s
     """Correct the data of the instance an open incident is about."""
     with ctx.reading() as session:
         require_admin(session, actor)
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound(f"Incident {incident_id} bestaat niet.")
-        if incident.instance_id is None:
-            raise InvalidInput("Dit incident hoort niet bij een lopende procesinstantie; er zijn geen gegevens "
-                               "om te corrigeren.", {})
-        case_id, instance_id = incident.case_id, incident.instance_id
+        case_id, instance_id = incidents.instance_of(
+            session, incident_id, "Dit incident hoort niet bij een lopende procesinstantie; er zijn geen gegevens "
+                                  "om te corrigeren.")
     return correct(ctx, case_id, instance_id, field, value, actor, reason, incident_id=incident_id)
 
 
@@ -190,10 +187,7 @@ def incident_choices(ctx: Context, incident_id: int, actor: str) -> list[FieldCh
     """The fields on the incident page's correction form ([] when there is nothing to correct)."""
     with ctx.reading() as session:
         require_admin(session, actor)
-        incident = session.get(Incident, incident_id)
-        if incident is None or incident.instance_id is None or incident.status != "open":
+        instance = incidents.running_instance_of_open(session, incident_id)
+        if instance is None:
             return []
-        instance = session.get(ProcessInstance, incident.instance_id)
-        if instance is None or instance.status != "running":
-            return []
-        return choices(ctx, session, instance, incident.data_seen)
+        return choices(ctx, session, instance, session.get(Incident, incident_id).data_seen)

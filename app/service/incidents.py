@@ -352,3 +352,22 @@ def as_dict(row: IncidentRow, with_data: bool) -> dict:
         "oplossing": i.resolved_how,
         **({"gegevens": i.data_seen} if with_data else {"gegevens_velden": sorted((i.data_seen or {}).keys())}),
     }
+
+
+def instance_of(session: Session, incident_id: int, nothing_to_repair: str) -> tuple[int, int]:
+    """(case id, instance id) of the instance an incident is about, for a repair of it."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"Incident {incident_id} bestaat niet.")
+    if incident.instance_id is None:
+        raise InvalidInput(nothing_to_repair, {})
+    return incident.case_id, incident.instance_id
+
+
+def running_instance_of_open(session: Session, incident_id: int) -> ProcessInstance | None:
+    """The running instance of an open incident (None: nothing to repair on its page)."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.instance_id is None or incident.status != "open":
+        return None
+    instance = session.get(ProcessInstance, incident.instance_id)
+    return instance if instance is not None and instance.status == "running" else None

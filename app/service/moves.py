@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import move as engine_move
-from persistence.models import Event, Incident, ProcessInstance
+from persistence.models import Event, ProcessInstance
 
+from . import incidents
 from .context import Context
 from .corrections import MAX_REASON, require_admin
 from .errors import InvalidInput, NotFound, PermissionDenied
@@ -128,11 +129,8 @@ def incident_choices(ctx: Context, incident_id: int, actor: str) -> list[dict]:
     it could move to ([] when the instance does not run or the actor is no beheerder)."""
     with ctx.reading() as session:
         require_admin(session, actor)
-        incident = session.get(Incident, incident_id)
-        if incident is None or incident.instance_id is None or incident.status != "open":
-            return []
-        instance = session.get(ProcessInstance, incident.instance_id)
-        if instance is None or instance.status != "running":
+        instance = incidents.running_instance_of_open(session, incident_id)
+        if instance is None:
             return []
         return [{"bpmn_id": info.bpmn_id, "naam": info.name, "procedure": info.process_id,
                  "doelen": [{"bpmn_id": b, "naam": n} for b, n in targets]}
@@ -144,12 +142,8 @@ def move_incident(ctx: Context, incident_id: int, van: str, naar: str, actor: st
     """Preview (not confirmed) or move the instance an incident is about."""
     with ctx.reading() as session:
         _require(session, actor)
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound(f"Incident {incident_id} bestaat niet.")
-        if incident.instance_id is None:
-            raise InvalidInput("Dit incident hoort niet bij een lopende procesinstantie.", {})
-        case_id, instance_id = incident.case_id, incident.instance_id
+        case_id, instance_id = incidents.instance_of(session, incident_id,
+                                                     "Dit incident hoort niet bij een lopende procesinstantie.")
     if not confirmed:
         return preview_move(ctx, case_id, instance_id, van, naar, actor)
     return move(ctx, case_id, instance_id, van, naar, actor, reason or "")
