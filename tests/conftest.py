@@ -66,12 +66,17 @@ def _pg_reachable() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> str:
+def require_postgres() -> None:
+    """PostgreSQL answers, or this test skips; in CI (CI=true) it fails instead."""
     if not _pg_reachable():
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} does not answer")
         pytest.skip("PostgreSQL not reachable (set CI=true to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    require_postgres()
     name = f"vht_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

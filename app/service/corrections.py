@@ -37,8 +37,8 @@ from . import incidents
 from .access import ADMIN
 from .context import Context
 from .deploy import used_forms
-from .errors import InvalidInput, NotFound, PermissionDenied
-from .instances import load_run, record_act
+from .errors import InvalidInput, PermissionDenied
+from .instances import load_run, record_act, running_instance
 from .users import require_user
 
 EVENT = "gegevens_gecorrigeerd"
@@ -145,13 +145,8 @@ def correct(ctx: Context, case_id: int | None, instance_id: int, field: str, val
     field = (field or "").strip()
     with ctx.transaction() as session:
         require_admin(session, actor)
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None or (case_id is not None and instance.case_id != case_id):
-            raise NotFound(f"Procesinstantie {instance_id} bestaat niet" +
-                           (f" in casus {case_id}." if case_id is not None else "."))
-        if instance.status != "running":
-            raise InvalidInput(f"Procesinstantie {instance_id} loopt niet meer (status: {instance.status}); "
-                               "alleen gegevens van een lopende casus kunnen worden gecorrigeerd.", {})
+        instance = running_instance(session, case_id, instance_id,
+                                    "alleen gegevens van een lopende casus kunnen worden gecorrigeerd.")
         definitions = form_fields(ctx, session, instance).get(field)
         if not definitions:
             version = instance.process_version

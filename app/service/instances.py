@@ -12,7 +12,7 @@ from persistence.models import Case, HumanTask, ProcessInstance, ProcessVersion
 from . import events, incidents, notifications
 from . import versions
 from .context import Context
-from .errors import ProcessFailed, ServiceError
+from .errors import InvalidInput, NotFound, ProcessFailed, ServiceError
 
 
 def load_run(ctx: Context, instance: ProcessInstance) -> Run:
@@ -106,6 +106,18 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
     if new_rows:
         session.execute(_INSERT_TASK, new_rows)
     return new_rows
+
+
+def running_instance(session: Session, case_id: int | None, instance_id: int, what: str) -> ProcessInstance:
+    """A running instance (of that case, when given) for a repair; `what` ends the refusal: "alleen
+    ... kan ..." in Dutch."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or (case_id is not None and instance.case_id != case_id):
+        raise NotFound(f"Procesinstantie {instance_id} bestaat niet" +
+                       (f" in casus {case_id}." if case_id is not None else "."))
+    if instance.status != "running":
+        raise InvalidInput(f"Procesinstantie {instance_id} loopt niet meer (status: {instance.status}); {what}", {})
+    return instance
 
 
 def version_for_start(session: Session, process_id: str) -> ProcessVersion | None:

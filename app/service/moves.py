@@ -23,8 +23,8 @@ from persistence.models import Event, ProcessInstance
 from . import incidents
 from .context import Context
 from .corrections import MAX_REASON, require_admin
-from .errors import InvalidInput, NotFound, PermissionDenied
-from .instances import load_run, record_act
+from .errors import InvalidInput, PermissionDenied
+from .instances import load_run, record_act, running_instance
 
 EVENT = "verplaatst"
 BACK, FORWARD = "terug", "vooruit"
@@ -59,14 +59,7 @@ def _task(info) -> dict:
 
 
 def _instance(session: Session, case_id: int | None, instance_id: int) -> ProcessInstance:
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None or (case_id is not None and instance.case_id != case_id):
-        raise NotFound(f"Procesinstantie {instance_id} bestaat niet" +
-                       (f" in casus {case_id}." if case_id is not None else "."))
-    if instance.status != "running":
-        raise InvalidInput(f"Procesinstantie {instance_id} loopt niet meer (status: {instance.status}); alleen "
-                           "een lopende casus kan verplaatst worden.", {})
-    return instance
+    return running_instance(session, case_id, instance_id, "alleen een lopende casus kan verplaatst worden.")
 
 
 def _direction(session: Session, instance: ProcessInstance, naar: str) -> str:

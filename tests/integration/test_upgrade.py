@@ -1,7 +1,6 @@
 """An engine upgrade: cases stored in an older format load, run on, replay, and `vht upgrade` checks
 and rewrites them; on SQLite and PostgreSQL."""
 import json
-import os
 import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,7 +14,7 @@ from app.engine import state_format
 from app.service import Service
 from app.service.upgrade import run_upgrade
 from persistence.models import Base, ProcessInstance, ProcessVersion
-from tests.conftest import FORMS, PG_ADMIN_URL, PROCESSES, TEST_ORGANISATIES, TEST_USERS, _pg_reachable
+from tests.conftest import FORMS, PG_ADMIN_URL, PROCESSES, TEST_ORGANISATIES, TEST_USERS, require_postgres
 from tests.procedures.driver import CaseDriver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -27,10 +26,7 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/upgrade.sqlite"
         return
-    if not _pg_reachable():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} does not answer")
-        pytest.skip("PostgreSQL not reachable (set CI=true to make this a failure)")
+    require_postgres()
     name = f"vht_upgrade_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
