@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     LargeBinary,
     Date,
     DateTime,
@@ -176,6 +177,11 @@ class Case(Base):
     signalen: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="open")
     aangemaakt_op: Mapped[datetime]
+    # When the last procedure ended (the retention term runs from here), and when and by whom the
+    # personal data was destroyed (what remains is a tombstone: app/service/retention.py).
+    afgesloten_op: Mapped[datetime | None]
+    vernietigd_op: Mapped[datetime | None]
+    vernietigd_door: Mapped[str | None] = mapped_column(String(80))
 
     instances: Mapped[list["ProcessInstance"]] = relationship(back_populates="case", order_by="ProcessInstance.id")
 
@@ -418,6 +424,8 @@ class VkVerzending(Base):
     op: Mapped[datetime]
     bestandsnaam: Mapped[str | None] = mapped_column(String(200))
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Set with `pdf`: the seal covers this digest, `vht verify` checks the bytes against it.
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class VkToestemming(Base):
@@ -468,3 +476,49 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(80))
     resolved_how: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditSeal(Base):
+    """A keyed seal (HMAC with the audit key, which is not in the database) over the audited state
+    of one case ('casus:<id>') or of the deployed process versions ('procesversies') at a commit.
+
+    Each seal's mac covers the previous one's, so the chain can be neither rewritten nor shortened
+    without the key; the heads go into the checkpoint file (app/service/seals.py, checkpoints.py)."""
+
+    __tablename__ = "audit_seal"
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_audit_seal_chain_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class ToegangLog(Base):
+    """NEN 7513: who read personal data of which case, when, from where, and why. Append-only,
+    apart from the event log; each row carries a keyed mac (app/service/access_log.py)."""
+
+    __tablename__ = "toegang_log"
+    __table_args__ = (
+        Index("ix_toegang_case_at", "case_id", "at"),
+        Index("ix_toegang_user_at", "username", "at"),
+        Index("ix_toegang_at", "at"),
+        Index("ix_toegang_sessie_case", "sessie", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(80))
+    rollen: Mapped[str] = mapped_column(String(200))
+    # None for an access that lists no single case (a search with no result).
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    wat: Mapped[str] = mapped_column(String(200))  # the page or route, e.g. "casuspagina", "GET /api/cases/7"
+    client: Mapped[str | None] = mapped_column(String(64))
+    sessie: Mapped[str | None] = mapped_column(String(64))  # web_session.id (a digest), None for the API
+    betrokken: Mapped[bool] = mapped_column(Boolean)  # the user takes part in the case
+    doel: Mapped[str | None] = mapped_column(String(40))  # reden van inzage (code), where given
+    toelichting: Mapped[str | None] = mapped_column(String(500))
+    mac: Mapped[str] = mapped_column(String(64))

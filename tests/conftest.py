@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,10 @@ from persistence.models import User
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
 FORMS = ROOT / "forms"
+# The audit key and checkpoint file of the tests (app/service/audit_key.py); each test gets its own
+# checkpoint file (the autouse fixture below), so no test reads another's checkpoints.
+os.environ.setdefault("VHT_AUDIT_KEY", "test-audit-key-0123456789abcdef0123456789abcdef")
+os.environ.setdefault("VHT_CHECKPOINT_FILE", str(Path(tempfile.mkdtemp(prefix="vht-ankers-")) / "controlepunten.jsonl"))
 PG_ADMIN_URL = os.environ.get("VHT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 # One user per role, plus a second inbrenger in another gemeente.
@@ -105,7 +110,9 @@ def _clean_pg(url: str) -> None:
         if url not in _PG_USERS:  # a database of its own (tests/worker): its users as first cleaned
             _PG_USERS[url] = [dict(row._mapping) for row in connection.execute(users.select())]
         connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
-                                "app_user RESTART IDENTITY CASCADE"))
+                                "toegang_log, app_user RESTART IDENTITY CASCADE"))
+        # The seals of the cases go with them; the process versions' chain back to its first seal (_prepare's deploy).
+        connection.execute(text("DELETE FROM audit_seal WHERE chain <> 'procesversies' OR seq > 1"))
         connection.execute(users.insert(), _PG_USERS[url])
         # Back to the bundle _prepare deployed: versions a test deployed are gone, none retired.
         connection.execute(text("TRUNCATE process_default, process_draft"))
@@ -123,6 +130,11 @@ def deploy_settings(service: Service, **settings) -> None:
     with service.ctx.transaction() as session:
         deploy.deploy_tree(session, tree, "test", "regionale keuze in de test", service.ctx.now())
     service.ctx.parameters.update(settings)  # what pages read outside a case
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("VHT_CHECKPOINT_FILE", str(tmp_path / "controlepunten.jsonl"))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from app.engine.werkdagen import WerkdagKalender
 from app.formdefs import FormRegistry
 from persistence.models import BundleFile, Deployment, ProcessVersion
 
+from .audit_key import AuditKey
 from .errors import Conflict, NotFound
 from .versions import BundleCache, VersionBundle
 
@@ -67,6 +68,8 @@ class Context:
     read_sessions: sessionmaker | None = None  # reads only (persistence.db.make_read_sessionmaker)
     forms_dir: Path | None = None
     bundles: "BundleCache" = None  # type: ignore[assignment]
+    # The key of the seals, the access log and the checkpoints (app/service/audit_key.py).
+    audit: "AuditKey" = None  # type: ignore[assignment]
 
     def __post_init__(self):
         kalender = WerkdagKalender(
@@ -76,6 +79,8 @@ class Context:
             self.runtime = Runtime(make_script_engine(kalender))
         if self.bundles is None:
             self.bundles = BundleCache()
+        if self.audit is None:
+            self.audit = AuditKey.from_env()
         self._deployed_parameters: dict[str, dict] = {}
 
     def bundle_of(self, session: Session, version: ProcessVersion) -> VersionBundle:

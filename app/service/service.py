@@ -19,6 +19,7 @@ from . import letters  # noqa: F401 - registers the invitation letters' AFTER_AC
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
 from . import task_rules
+from .audit_key import AuditKey
 from .context import Context, get_or_404, load_parameters
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .events import SYSTEM
@@ -37,6 +38,7 @@ class Service:
             clock=clock or clock_mod.SystemClock(),
             parameters=load_parameters(Path(processes_dir)),
             base_url=base_url.rstrip("/"),
+            audit=AuditKey.from_env(database_url),
         )
 
     # --- set-up -------------------------------------------------------------------------
