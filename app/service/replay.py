@@ -82,23 +82,63 @@ def apply_event(run: Run, event: Event, info=None) -> StepLog:
     return log
 
 
-def _apply(ctx: Context, session: Session, runs: dict[int, Run], event: Event) -> Run:
+def _apply(ctx: Context, session: Session, runs: dict[int, Run], event: Event) -> tuple[Run, StepLog]:
     data = event.data or {}
     if event.type == "instance_started":
         version = session.get(ProcessVersion, data["process_version_id"])
         spec, subs = ctx.specs.get(version)
-        run, _ = ctx.runtime.start(spec, subs, data["data"])
+        run, log = ctx.runtime.start(spec, subs, data["data"])
         runs[event.instance_id] = run
-        return run
+        return run, log
     run = runs.get(event.instance_id)
     if run is None:
         raise EngineError("gebeurtenis voor een procesinstantie die niet gestart is")
     if event.type == MIGRATED:  # the case moved to another version here: move the replay the same way
         from .migration import apply as migrate_to  # migration imports instances, as replay does
         migrate_to(ctx, run, session.get(ProcessVersion, data["naar_version_id"]), data.get("doelen"))
-        return run
-    apply_event(run, event)
-    return run
+        return run, StepLog()
+    return run, apply_event(run, event)
+
+
+class Diverged(Exception):
+    """Replay could not reproduce `event`: the history was altered or the engine went elsewhere."""
+
+    def __init__(self, event: Event, reason: str):
+        super().__init__(reason)
+        self.event, self.reason = event, reason
+
+
+@dataclass
+class Replayed:
+    """One event of the history after it was re-applied; `log` is None for an event the engine does not see."""
+
+    event: Event
+    log: StepLog | None
+
+
+def replay_events(ctx: Context, session: Session, history, runs: dict[int, Run]):
+    """Re-apply `history` (a case's events in order) onto `runs` ({instance id: Run}), yielding after
+    each event; raises Diverged at the first event whose hash or resulting state is not as recorded.
+
+    The one loop of the auditor's replay (replay_case) and the case page's playback (playback.py).
+    """
+    prev = ""
+    for event in history:
+        if event_hash(prev, event) != event.hash:
+            raise Diverged(event, "de gebeurtenis is na vastlegging gewijzigd (hashketen klopt niet)")
+        prev = event.hash
+        if event.type not in ENGINE_EVENTS and event.type != MIGRATED:
+            yield Replayed(event, None)
+            continue
+        try:
+            with clock_mod.active(clock_mod.FixedClock(event.at)):
+                run, log = _apply(ctx, session, runs, event)
+                fingerprint = run.fingerprint()
+        except (EngineError, KeyError) as exc:
+            raise Diverged(event, f"kon niet opnieuw uitgevoerd worden: {exc}") from exc
+        if fingerprint != event.state_fingerprint:
+            raise Diverged(event, "de procestoestand na deze gebeurtenis is anders dan vastgelegd")
+        yield Replayed(event, log)
 
 
 def replay_case(ctx: Context, session: Session, case_id: int) -> ReplayReport:
@@ -106,21 +146,11 @@ def replay_case(ctx: Context, session: Session, case_id: int) -> ReplayReport:
     history = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
     report = ReplayReport(case_id=case_id, events=len(history), identical=True)
     runs: dict[int, Run] = {}
-    prev = ""
-    for event in history:
-        if event_hash(prev, event) != event.hash:
-            return _diverged(report, event, "de gebeurtenis is na vastlegging gewijzigd (hashketen klopt niet)")
-        prev = event.hash
-        if event.type not in ENGINE_EVENTS and event.type != MIGRATED:
-            continue
-        try:
-            with clock_mod.active(clock_mod.FixedClock(event.at)):
-                run = _apply(ctx, session, runs, event)
-                fingerprint = run.fingerprint()
-        except (EngineError, KeyError) as exc:
-            return _diverged(report, event, f"kon niet opnieuw uitgevoerd worden: {exc}")
-        if fingerprint != event.state_fingerprint:
-            return _diverged(report, event, "de procestoestand na deze gebeurtenis is anders dan vastgelegd")
+    try:
+        for _ in replay_events(ctx, session, history, runs):
+            pass
+    except Diverged as exc:
+        return _diverged(report, exc.event, exc.reason)
     instances = session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id)).all()
     for instance in instances:
         run = runs.get(instance.id)
