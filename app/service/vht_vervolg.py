@@ -71,6 +71,8 @@ def after_act(ctx: Context, session: Session, instance: ProcessInstance, event, 
     status = _case_status(session, case.id) if instance.status == "completed" else OPEN
     if status != case.status:
         case.status = status
+        # The retention term runs from the end of the case (app/service/retention.py).
+        case.afgesloten_op = ctx.now() if status == CLOSED else None
         events.append(session, case_id=case.id, instance_id=instance.id, actor=events.SYSTEM, at=ctx.now(),
                       type="casus_afgesloten" if status == CLOSED else "casus_heropend", data={"status": status})
 

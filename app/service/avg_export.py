@@ -1,0 +1,259 @@
+"""The export for an AVG request (inzage, art. 15): everything the product holds about one case as
+a ZIP, made by a beheerder with a reason, and itself recorded on the case and in the access log.
+
+The ZIP holds casus.json (the case, its procedures, tasks, who took part, consents), the timeline
+with the values entered (tijdlijn.json and a readable tijdlijn.html), every Veiligheidskaart
+version as PDF, what was sent (the card as it went out, the mails with their attachments), the
+access log of the case (toegangslog.csv) and LEESMIJ.txt that says all this in Dutch.
+
+Data is read and the export recorded in one transaction; the PDFs are rendered after it, so the
+slow part holds no lock.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from jinja2 import Environment, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.engine.clock import TZ
+from persistence.models import (
+    Case,
+    CaseMember,
+    CaseOrganisation,
+    Event,
+    HumanTask,
+    OutboxAttachment,
+    OutboxMessage,
+    ProcessInstance,
+    ToegangLog,
+    User,
+    VkToestemming,
+    VkVersie,
+    VkVerzending,
+)
+
+from . import events
+from . import veiligheidskaart as vk
+from .access import ADMIN
+from .context import Context
+from .errors import InvalidInput, NotFound, PermissionDenied
+
+EVENT_TYPE = "avg_export"
+ACCESS_WHAT = "avg-export"
+
+
+@dataclass
+class Export:
+    filename: str
+    referentie: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    # The Veiligheidskaart versions, rendered to PDF after the transaction: {path: html}.
+    pending_pdfs: dict[str, str] = field(default_factory=dict)
+
+    def zip_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path, data in self.files.items():
+                archive.writestr(f"{self.referentie}/{path}", data)
+        return buffer.getvalue()
+
+
+def _iso(moment) -> str | None:
+    return moment.astimezone(TZ).isoformat(timespec="seconds") if isinstance(moment, datetime) else (
+        moment.isoformat() if moment else None)
+
+
+def _shown(moment: datetime | None) -> str:
+    return moment.astimezone(TZ).strftime("%d-%m-%Y %H:%M:%S") if moment else ""
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120] or "bestand"
+
+
+def _case_data(session: Session, case: Case) -> dict:
+    instances = session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+                                .order_by(ProcessInstance.id)).all()
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)).all()
+    members = session.scalars(select(CaseMember).where(CaseMember.case_id == case.id)).all()
+    organisations = session.scalars(select(CaseOrganisation).where(CaseOrganisation.case_id == case.id)).all()
+    consents = session.scalars(select(VkToestemming).where(VkToestemming.case_id == case.id)
+                               .order_by(VkToestemming.id)).all()
+    return {
+        "referentie": case.referentie, "gemeente": case.gemeente, "status": case.status,
+        "inbrenger": case.inbrenger, "jeugdige_initialen": case.jeugdige_initialen, "maatregel": case.maatregel,
+        "einde_maatregel": _iso(case.einde_maatregel), "cab_datum": _iso(case.cab_datum),
+        "aangemaakt_op": _iso(case.aangemaakt_op), "afgesloten_op": _iso(case.afgesloten_op),
+        "gegevens": case.gegevens or {}, "signalen": case.signalen or [],
+        "procedures": [{"id": i.id, "procedure": i.process_id, "naam": i.process_version.name,
+                        "versie": i.process_version.version, "status": i.status, "eindstatus": i.eindstatus,
+                        "gestart_op": _iso(i.started_at), "afgerond_op": _iso(i.completed_at)} for i in instances],
+        "taken": [{"id": t.id, "naam": t.name, "procedure": t.process_id, "rol": t.role, "status": t.state,
+                   "toegewezen_aan": t.assignee, "aangemaakt_op": _iso(t.created_at), "deadline": _iso(t.due_at),
+                   "afgerond_op": _iso(t.completed_at), "afgerond_door": t.completed_by} for t in tasks],
+        "betrokkenen": [{"gebruiker": m.username, "reden": m.reden, "toegevoegd_door": m.added_by,
+                         "toegevoegd_op": _iso(m.added_at)} for m in members],
+        "organisaties": [{"rol": o.rol, "organisatie": o.organisatie} for o in organisations],
+        "toestemmingen_veiligheidskaart": [{"wie": c.wie, "waarvoor": c.waarvoor, "gegeven": c.gegeven,
+                                            "op": _iso(c.op), "vastgelegd_door": c.vastgelegd_door}
+                                           for c in consents],
+    }
+
+
+# Until the shared timeline (app/service/timeline.py) is there, the timeline is built from the
+# event rows: every event with who, when and the values it recorded.
+def _timeline(session: Session, case_id: int) -> list[dict]:
+    names = dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.case_id == case_id)).all())
+    rows = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
+    return [{"volgnummer": e.seq, "moment": _iso(e.at), "soort": e.type, "wie": e.actor,
+             "taak": names.get(e.human_task_id) or e.task_bpmn_id, "procedure_instantie": e.instance_id,
+             "gegevens": e.data or {}} for e in rows]
+
+
+_TIMELINE_HTML = Environment(autoescape=select_autoescape(default=True)).from_string("""<!DOCTYPE html>
+<html lang="nl"><head><meta charset="utf-8"><title>Tijdlijn casus {{ referentie }}</title>
+<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;
+vertical-align:top;text-align:left}pre{margin:0;white-space:pre-wrap}</style></head><body>
+<h1>Tijdlijn van casus {{ referentie }}</h1>
+<p>Alles wat in deze casus is vastgelegd, in volgorde, met de ingevulde waarden.</p>
+<table><thead><tr><th>Nr</th><th>Moment</th><th>Wie</th><th>Gebeurtenis</th><th>Taak</th><th>Waarden</th></tr></thead>
+<tbody>{% for r in rows %}<tr><td>{{ r.volgnummer }}</td><td>{{ r.shown }}</td><td>{{ r.wie }}</td><td>{{ r.soort }}</td>
+<td>{{ r.taak or '' }}</td><td><pre>{{ r.waarden }}</pre></td></tr>{% endfor %}</tbody></table></body></html>
+""")
+
+
+def _entered(data: dict) -> dict:
+    """What a person reads in an event: the values entered, without the engine's steps."""
+    if isinstance(data.get("data"), dict):
+        return data["data"]
+    return {k: v for k, v in data.items() if k not in ("steps", "outgoing")}
+
+
+def _timeline_html(referentie: str, rows: list[dict], people: dict[str, str]) -> bytes:
+    shown = [{**r, "shown": _shown(datetime.fromisoformat(r["moment"])), "wie": people.get(r["wie"], r["wie"]),
+              "waarden": json.dumps(_entered(r["gegevens"]), ensure_ascii=False, indent=1, default=str)}
+             for r in rows]
+    return _TIMELINE_HTML.render(referentie=referentie, rows=shown).encode("utf-8")
+
+
+def _access_log_csv(session: Session, case_id: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["moment", "gebruiker", "rollen", "wat", "adres", "betrokken", "doel", "toelichting"])
+    for row in session.scalars(select(ToegangLog).where(ToegangLog.case_id == case_id).order_by(ToegangLog.at,
+                                                                                                 ToegangLog.id)):
+        writer.writerow([_shown(row.at), row.username, row.rollen, row.wat, row.client or "",
+                         "ja" if row.betrokken else "nee", row.doel or "", row.toelichting or ""])
+    return out.getvalue().encode("utf-8")
+
+
+def _sent(session: Session, export: Export, case_id: int) -> tuple[int, int]:
+    """The card as it was sent (send log) and every mail of the case with its attachments."""
+    sends = session.scalars(select(VkVerzending).where(VkVerzending.case_id == case_id)
+                            .order_by(VkVerzending.id)).all()
+    log = []
+    for row in sends:
+        path = f"verzonden/veiligheidskaart/{row.id}-{_safe(row.bestandsnaam or 'veiligheidskaart.pdf')}" \
+            if row.pdf else None
+        if path:
+            export.files[path] = row.pdf
+        log.append({"id": row.id, "versie": row.versie, "reden": row.reden, "aan": row.aan, "status": row.status,
+                    "toelichting": row.toelichting, "op": _iso(row.op), "bestand": path})
+    export.files["verzonden/veiligheidskaart/verzendlog.json"] = _json(log)
+    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id)
+                               .order_by(OutboxMessage.id)).all()
+    for message in messages:
+        folder = f"verzonden/berichten/{message.id}-{_safe(message.reason)}"
+        attachments = session.scalars(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)
+                                      .order_by(OutboxAttachment.id)).all()
+        names = []
+        for attachment in attachments:
+            if attachment.data is not None:
+                export.files[f"{folder}/{attachment.id}-{_safe(attachment.filename)}"] = attachment.data
+                names.append(attachment.filename)
+            else:
+                names.append(f"{attachment.filename} (nog niet gemaakt)")
+        export.files[f"{folder}/bericht.txt"] = (
+            f"Onderwerp: {message.subject}\nAan: {', '.join(message.recipients or [])}\n"
+            f"Aangemaakt: {_shown(message.created_at)}\nVerstuurd: {_shown(message.sent_at) or 'nee'} "
+            f"({message.status})\nBijlagen: {', '.join(names) or 'geen'}\n\n{message.body}\n").encode("utf-8")
+    return len(sends), len(messages)
+
+
+_README = """AVG-export van casus {referentie}
+Gemaakt op {moment} door {door}, op verzoek: {reden}
+
+Deze map bevat alle gegevens die de werkwijze VeiligheidsTeam over deze casus bewaart.
+
+casus.json            De gegevens van de casus: referentie, gemeente, maatregel, datums, de
+                      ingevoerde gegevens, de procedures (met versie, status en afloop), de
+                      taken, wie erbij betrokken is en de toestemmingen voor de Veiligheidskaart.
+tijdlijn.json         Alles wat er in de casus is gebeurd, in volgorde: wie, wanneer, wat, en de
+tijdlijn.html         waarden die toen zijn ingevuld (html: leesbaar in een webbrowser).
+veiligheidskaart/     Elke versie van de Veiligheidskaart als PDF ({versies} versie(s)).
+verzonden/            Wat er is verstuurd: de Veiligheidskaart zoals die is verzonden, met het
+                      verzendlog ({verzendingen} verzending(en)), en elk bericht (e-mail) over
+                      de casus met de bijlagen, zoals brieven ({berichten} bericht(en)).
+toegangslog.csv       Wie de gegevens van deze casus heeft ingezien, wanneer, vanaf welk adres en
+                      met welk doel (NEN 7513). Deze export staat er zelf ook in.
+
+Tijden zijn Nederlandse tijd. Vragen over deze gegevens kunt u stellen aan de functionaris
+gegevensbescherming van de organisatie die de export heeft gemaakt.
+"""
+
+
+def export(ctx: Context, case_id: int, actor: str, reden: str, *, by_operator: bool = False,
+           client: str | None = None, sessie: str | None = None) -> Export:
+    """The export of one case. `actor` is a beheerder of the app, or (`by_operator`, the command
+    line) the operator of the server, who has the database anyway."""
+    from app.documents import veiligheidskaart as document  # WeasyPrint: loaded when first needed
+
+    reden = (reden or "").strip()
+    if not reden:
+        raise InvalidInput("Geef een reden op voor de export (bijvoorbeeld het inzageverzoek).",
+                           {"reden": ["Geef een reden op."]})
+    with ctx.transaction() as session:
+        user = session.get(User, actor)
+        if not by_operator and (user is None or not user.actief or ADMIN not in (user.rollen or [])):
+            raise PermissionDenied("Alleen een beheerder maakt een AVG-export.")
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"Casus {case_id} bestaat niet.")
+        if case.vernietigd_op is not None:
+            raise NotFound(f"Casus {case.referentie} is vernietigd; er zijn geen gegevens meer om te exporteren.")
+        now = ctx.now()
+        events.append(session, case_id=case.id, type=EVENT_TYPE, actor=actor, at=now,
+                      data={"reden": reden})
+        # ACCESS LOG: the export is also an access (NEN 7513), recorded by app/service/access_log.py.
+        session.flush()
+
+        export_ = Export(filename=f"AVG-export-{_safe(case.referentie)}.zip", referentie=_safe(case.referentie))
+        export_.files["casus.json"] = _json(_case_data(session, case))
+        timeline = _timeline(session, case.id)
+        people = dict(session.execute(select(User.username, User.naam)).all())
+        export_.files["tijdlijn.json"] = _json(timeline)
+        export_.files["tijdlijn.html"] = _timeline_html(case.referentie, timeline, people)
+        versions = session.scalars(select(VkVersie).where(VkVersie.case_id == case.id).order_by(VkVersie.versie)).all()
+        for row in versions:
+            export_.pending_pdfs[f"veiligheidskaart/{vk.filename(case, row)}"] = document.render_html(
+                vk.document_context(session, case, row, row.op))
+        sends, messages = _sent(session, export_, case.id)
+        export_.files["toegangslog.csv"] = _access_log_csv(session, case.id)
+        export_.files["LEESMIJ.txt"] = _README.format(
+            referentie=case.referentie, moment=_shown(now), door=people.get(actor, actor), reden=reden,
+            versies=len(versions), verzendingen=sends, berichten=messages).encode("utf-8")
+    for path, html in export_.pending_pdfs.items():  # slow (WeasyPrint): after the commit
+        export_.files[path] = document.render_pdf_from_html(html)
+    export_.pending_pdfs.clear()
+    return export_
