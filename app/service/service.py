@@ -338,6 +338,42 @@ class Service:
         from . import moves
         return moves.move_incident(self.ctx, incident_id, van, naar, actor, reason, confirmed)
 
+    # --- the family's data: AVG export and retention (app/service/avg_export.py, retention.py) -------
+
+    def avg_export(self, case_id: int, actor: str, reden: str, *, by_operator: bool = False,
+                   client: str | None = None, sessie: str | None = None):
+        """The ZIP for an AVG request (a beheerder; `by_operator`: the command line), itself recorded."""
+        from . import avg_export
+        return avg_export.export(self.ctx, case_id, actor, reden, by_operator=by_operator, client=client,
+                                 sessie=sessie)
+
+    def retention_due(self, username: str | None = None) -> list:
+        """The closed cases past the retention term (`username` None: the command line)."""
+        from . import retention
+        with self.ctx.reading() as session:
+            if username is not None:
+                self._admin(session, username)
+            return retention.due(session, self.ctx.now())
+
+    def destroy_due(self, door: str, reden: str, case_ids: list[int] | None = None, *,
+                    by_operator: bool = False) -> list:
+        """Destroy the personal data of these due cases (None: all due), keeping a tombstone."""
+        from . import retention
+        with self.ctx.transaction() as session:
+            if not by_operator:
+                self._admin(session, door)
+            return retention.destroy(session, self.ctx.now(), case_ids, reden, door)
+
+    def case_id_for_reference(self, referentie: str) -> int | None:
+        with self.ctx.reading() as session:
+            return session.scalar(select(Case.id).where(Case.referentie == referentie))
+
+    def _admin(self, session, username: str):
+        user = users.require_user(session, username)
+        if access.ADMIN not in (user.rollen or []):
+            raise PermissionDenied("Alleen een beheerder ziet en vernietigt casussen na de bewaartermijn.")
+        return user
+
     def deliver_outbox(self, sender, now: datetime | None = None) -> outbox.DeliveryResult:
         return outbox.deliver_due(self.ctx, sender, now)
 
