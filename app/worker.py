@@ -24,6 +24,8 @@ def run_once(service, sender) -> tuple[int, object]:
         log.warning("timer van instantie %s: %s", failed.instance_id, failed.error)
     fired = [r for r in results if not r.error]
     mails = service.deliver_outbox(sender, now)
+    if service.checkpoint_due():  # the chain heads outside the database, every VHT_CHECKPOINT_MINUTES
+        service.write_checkpoint("interval")
     return len(fired), mails
 
 

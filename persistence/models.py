@@ -494,6 +494,8 @@ class AuditSeal(Base):
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
     digest: Mapped[str] = mapped_column(String(64))
+    # The digest of each part ({"casus": ..., "taken": ...}): a finding names what changed.
+    parts: Mapped[dict] = mapped_column(JSON, default=dict)
     mac: Mapped[str] = mapped_column(String(64))
 
 
@@ -522,3 +524,12 @@ class ToegangLog(Base):
     doel: Mapped[str | None] = mapped_column(String(40))  # reden van inzage (code), where given
     toelichting: Mapped[str | None] = mapped_column(String(500))
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class VernietigingLopend(Base):
+    """A case being destroyed in the current transaction: the event log's append-only trigger lets
+    its events be deleted (the retention term ended), nothing else (app/service/retention.py)."""
+
+    __tablename__ = "vernietiging_lopend"
+
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True)

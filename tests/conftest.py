@@ -112,7 +112,13 @@ def _clean_pg(url: str) -> None:
         connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
                                 "toegang_log, app_user RESTART IDENTITY CASCADE"))
         # The seals of the cases go with them; the process versions' chain back to its first seal (_prepare's deploy).
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_seal_append_only ON audit_seal"))
         connection.execute(text("DELETE FROM audit_seal WHERE chain <> 'procesversies' OR seq > 1"))
+        # The append-only guards as the migrations made them, also where a tampering test dropped them.
+        for table, function, verbs in (("audit_seal", "audit_seal_append_only", "UPDATE OR DELETE"),
+                                       ("event", "event_append_only", "UPDATE OR DELETE")):
+            connection.execute(text(f"CREATE OR REPLACE TRIGGER {function} BEFORE {verbs} ON {table} "
+                                    f"FOR EACH ROW EXECUTE FUNCTION {function}()"))
         connection.execute(users.insert(), _PG_USERS[url])
         # Back to the bundle _prepare deployed: versions a test deployed are gone, none retired.
         connection.execute(text("TRUNCATE process_default, process_draft"))

@@ -22,6 +22,7 @@ from app.engine.werkdagen import WerkdagKalender
 from app.formdefs import FormRegistry
 from persistence.models import BundleFile, Deployment, ProcessVersion
 
+from . import seals
 from .audit_key import AuditKey
 from .errors import Conflict, NotFound
 from .versions import BundleCache, VersionBundle
@@ -129,6 +130,7 @@ class Context:
         """
         with clock_mod.active(clock_mod.FixedClock((clock or self.clock).now())):
             session: Session = self.sessions()
+            seals.bind(session, self.audit)
             after_commit: list = []
             try:
                 with session.begin():

@@ -38,6 +38,7 @@ from app.formdefs import FormDefinitionError, FormRegistry
 from persistence.models import Deployment, ProcessDefault, ProcessVersion
 
 from . import bundle as bundle_mod
+from . import checkpoints
 from .bundle import SourceTree
 from .errors import DeployRefused
 from .users import CASE_ROLES
@@ -377,4 +378,7 @@ def deploy_tree(session: Session, tree: SourceTree, actor: str, reden: str | Non
                                teruggezet_van=restored))
     deployment.samenvatting = summary
     session.flush()
+    # Every deployment anchors the chain heads outside the database (after the commit: the new seal).
+    session.info.setdefault("after_commit", []).append(
+        lambda ctx: checkpoints.write_now(ctx, f"deployment {deployment.id} door {actor}"))
     return sorted(result, key=lambda d: d.process_id)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from persistence.models import Event
 
+from . import seals
+
 SYSTEM = "systeem"
 
 # Built once: constructing a statement costs more than running it on every act.
@@ -81,6 +83,7 @@ def append(
         hash=event.hash,
     )])
     heads[case_id] = (event.seq, event.hash)
+    seals.touch(session, case_id)
     return event
 
 

@@ -11,12 +11,15 @@ row, and both get the same bytes in the same transaction, so what arrives is wha
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
 from persistence.models import OutboxAttachment, VkVerzending
+
+from . import seals
 
 log = logging.getLogger("vht.pdfs")
 
@@ -91,6 +94,9 @@ def render_pending(ctx, attachment_ids: list[int]) -> int:
             if result.rowcount == 1:
                 stored += 1
                 if row.vk_verzending_id is not None:
-                    session.execute(update(VkVerzending).where(VkVerzending.id == row.vk_verzending_id)
-                                    .values(pdf=data).execution_options(synchronize_session=False))
+                    case_id = session.execute(
+                        update(VkVerzending).where(VkVerzending.id == row.vk_verzending_id)
+                        .values(pdf=data, pdf_sha256=hashlib.sha256(data).hexdigest())
+                        .returning(VkVerzending.case_id).execution_options(synchronize_session=False)).scalar_one()
+                    seals.touch(session, case_id)  # the send log now holds the PDF: seal it
     return stored

@@ -1,0 +1,172 @@
+"""Seals: keyed proof of what a case (and the set of deployed process versions) looked like.
+
+At the commit of every transaction that changed a case, the case's audited rows are read back
+(the case row, its procedures' status and engine state, its tasks, the head of its event chain,
+its Veiligheidskaart versions, consents and send log with the digest of each PDF sent, who takes
+part in it) and digested per part; a new seal on the case's chain holds those digests and an
+HMAC, with the audit key, over them and the previous seal's HMAC. The key is not in the
+database, so whoever changes a row afterwards cannot make a seal that matches: `vht verify`
+(app/service/verify.py) recomputes the parts and compares them with the last seal.
+
+Which cases changed is known from the ORM flushes and from `touch` (an event appended, a Core
+UPDATE or DELETE): every writer goes through `ctx.transaction()`, which hands the session the key.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import event as sa_event, select, text
+from sqlalchemy.orm import Session
+
+from app.engine import clock as clock_mod
+from persistence.models import (
+    AuditSeal,
+    BundleFile,
+    Case,
+    CaseMember,
+    CaseOrganisation,
+    Deployment,
+    Event,
+    HumanTask,
+    ProcessDefault,
+    ProcessInstance,
+    ProcessVersion,
+    VkToestemming,
+    VkVersie,
+    VkVerzending,
+)
+
+from .audit_key import AuditKey, canonical, digest
+
+VERSIONS_CHAIN = "procesversies"
+_CASE_ROWS = (HumanTask, ProcessInstance, VkVersie, VkVerzending, VkToestemming, CaseMember, CaseOrganisation)
+_VERSION_ROWS = (ProcessVersion, BundleFile, Deployment, ProcessDefault)
+PART_NAMES = {
+    "casus": "de casusgegevens", "procedures": "de procedures (status of procestoestand)", "taken": "de taken",
+    "gebeurtenissen": "de geschiedenis (gebeurtenissen)", "vk_versies": "de versies van de Veiligheidskaart",
+    "vk_verzendingen": "het verzendlog van de Veiligheidskaart", "vk_toestemmingen": "de toestemmingen",
+    "betrokkenen": "de betrokkenen en organisaties", "versies": "de procesversies", "bestanden": "de bestanden van de versies",
+    "deployments": "de deployments", "standaardversies": "de gekozen standaardversies",
+}
+
+
+def case_chain(case_id: int) -> str:
+    return f"casus:{case_id}"
+
+
+def touch(session: Session, case_id: int) -> None:
+    """This transaction changed the case in a way the ORM does not see (Core statements): seal it."""
+    session.info.setdefault("seal_cases", set()).add(case_id)
+
+
+def touch_versions(session: Session) -> None:
+    session.info["seal_versions"] = True
+
+
+def bind(session: Session, key: AuditKey) -> None:
+    """The session may seal (ctx.transaction() calls this)."""
+    session.info["audit_key"] = key
+
+
+# --- what is sealed ------------------------------------------------------------------------
+
+def _rows(session: Session, columns, where, order) -> list[dict]:
+    return [dict(row._mapping) for row in session.execute(select(*columns).where(where).order_by(*order))]
+
+
+def case_parts(session: Session, case_id: int) -> dict[str, str]:
+    """The digest of each audited part of the case as it is in the database now."""
+    case = session.execute(select(*Case.__table__.columns).where(Case.id == case_id)).first()
+    if case is None:
+        return {}
+    instances = _rows(session, [c for c in ProcessInstance.__table__.columns
+                                if c.name not in ("next_timer_at", "waiting_messages", "updated_at", "version")],
+                      ProcessInstance.case_id == case_id, [ProcessInstance.id])
+    for row in instances:  # the engine state by its digest: replay proves the state itself
+        row["state"] = hashlib.sha256((row["state"] or "").encode("utf-8")).hexdigest()
+    head = session.execute(select(Event.seq, Event.hash).where(Event.case_id == case_id)
+                           .order_by(Event.seq.desc()).limit(1)).first()
+    sends = _rows(session, [c for c in VkVerzending.__table__.columns if c.name != "pdf"],
+                  VkVerzending.case_id == case_id, [VkVerzending.id])
+    return {
+        "casus": digest(dict(case._mapping)),
+        "procedures": digest(instances),
+        "taken": digest(_rows(session, HumanTask.__table__.columns, HumanTask.case_id == case_id, [HumanTask.id])),
+        "gebeurtenissen": digest(list(head) if head else None),
+        "vk_versies": digest(_rows(session, VkVersie.__table__.columns, VkVersie.case_id == case_id, [VkVersie.id])),
+        "vk_verzendingen": digest(sends),
+        "vk_toestemmingen": digest(_rows(session, VkToestemming.__table__.columns, VkToestemming.case_id == case_id,
+                                         [VkToestemming.id])),
+        "betrokkenen": digest([
+            _rows(session, CaseMember.__table__.columns, CaseMember.case_id == case_id, [CaseMember.username]),
+            _rows(session, CaseOrganisation.__table__.columns, CaseOrganisation.case_id == case_id,
+                  [CaseOrganisation.rol, CaseOrganisation.organisatie])]),
+    }
+
+
+def versions_parts(session: Session) -> dict[str, str]:
+    """The deployed process versions (diagram, spec, forms, parameters, letters by digest), the
+    content-addressed files, the deployments and the chosen defaults."""
+    return {
+        "versies": digest(_rows(session, ProcessVersion.__table__.columns, text("1=1"), [ProcessVersion.id])),
+        "bestanden": digest([(row.sha256, hashlib.sha256(row.content.encode("utf-8")).hexdigest())
+                             for row in session.execute(select(BundleFile.sha256, BundleFile.content)
+                                                        .order_by(BundleFile.sha256))]),
+        "deployments": digest(_rows(session, Deployment.__table__.columns, text("1=1"), [Deployment.id])),
+        "standaardversies": digest(_rows(session, ProcessDefault.__table__.columns, text("1=1"),
+                                         [ProcessDefault.process_id])),
+    }
+
+
+def seal_mac(key: AuditKey, chain: str, seq: int, at: datetime, parts: dict, prev_mac: str) -> str:
+    return key.mac(chain, str(seq), at.isoformat(), canonical(parts), prev_mac)
+
+
+def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts: dict, now: datetime) -> None:
+    last = session.execute(select(AuditSeal.seq, AuditSeal.mac, AuditSeal.parts).where(AuditSeal.chain == chain)
+                           .order_by(AuditSeal.seq.desc()).limit(1)).first()
+    if last is not None and last.parts == parts:
+        return  # nothing audited changed (a flush that set a value to what it was)
+    seq, prev = (last.seq + 1, last.mac) if last else (1, "")
+    session.execute(AuditSeal.__table__.insert().values(
+        chain=chain, case_id=case_id, seq=seq, at=now, parts=parts, digest=digest(parts),
+        mac=seal_mac(key, chain, seq, now, parts, prev)))
+
+
+@sa_event.listens_for(Session, "before_commit")
+def seal_pending(session: Session) -> None:
+    """Seal every case (and the versions) this transaction changed, just before its commit."""
+    session.flush()
+    cases = sorted(session.info.pop("seal_cases", set()))
+    versions = session.info.pop("seal_versions", False)
+    if not cases and not versions:
+        return
+    key = session.info.get("audit_key")
+    if key is None:  # a writer that bypassed ctx.transaction(): its change would read as tampering
+        raise RuntimeError("een wijziging van een casus of procesversie buiten ctx.transaction(): "
+                           "niet te verzegelen")
+    now = (clock_mod.active_clock() or clock_mod.SystemClock()).now()
+    if session.get_bind().dialect.name == "postgresql":
+        # One sealer per case at a time: the seal must see what the other committed.
+        if cases:
+            session.execute(select(Case.id).where(Case.id.in_(cases)).order_by(Case.id).with_for_update())
+        if versions:
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext('vht:procesversies'))"))
+    for case_id in cases:
+        parts = case_parts(session, case_id)
+        if parts:
+            _append(session, key, case_chain(case_id), case_id, parts, now)
+    if versions:
+        _append(session, key, VERSIONS_CHAIN, None, versions_parts(session), now)
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _collect(session: Session, flush_context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Case):
+            touch(session, obj.id)
+        elif isinstance(obj, _CASE_ROWS):
+            touch(session, obj.case_id)
+        elif isinstance(obj, _VERSION_ROWS):
+            touch_versions(session)
