@@ -277,6 +277,18 @@ class Run:
         task = self.wf.get_task_from_id(UUID(spiff_id))
         return dict(task.data) if task is not None else {}
 
+    def current_data(self) -> dict:
+        """The data the process holds now: its end data once it finished, else what its running and
+        waiting tasks carry (merged; parallel branches each add theirs)."""
+        if self.completed:
+            return dict(self.wf.data)
+        values: dict = {}
+        for workflow in (self.wf, *self.wf.subprocesses.values()):
+            for task in workflow.tasks.values():
+                if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                    values.update(task.data)
+        return values
+
     @property
     def data(self) -> dict:
         return self.wf.data if self.completed else self.wf.task_tree.data

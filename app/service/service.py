@@ -474,6 +474,14 @@ class Service:
         with self.ctx.reading() as session:
             return case_view.case_view(self.ctx, session, users.require_user(session, username), case_id)
 
+    def playback(self, username: str, case_id: int):
+        """The case at every recorded event, re-applied as replay does (playback.py), for whoever may see it."""
+        from . import playback
+
+        with self.ctx.reading() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            return playback.playback(self.ctx, session, case_id)
+
     def history_for(self, username: str, case_id: int) -> list[Event]:
         with self.ctx.reading() as session:
             access.require_case(session, users.require_user(session, username), case_id)
