@@ -437,6 +437,54 @@ def replay(case_id, as_json):
         sys.exit(1)
 
 
+@main.command("avg-export")
+@click.argument("case_id", type=int)
+@click.option("--uit", "target", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="het ZIP-bestand dat wordt geschreven")
+@click.option("--reden", required=True, help="waarom (bijvoorbeeld: inzageverzoek van de moeder, 12-05-2026)")
+@click.option("--as", "actor", envvar="VHT_USER", help="wie exporteert (standaard: de gebruiker van de shell)")
+@with_appcontext
+def avg_export(case_id, target, reden, actor):
+    """Exporteer alle gegevens van casus CASE_ID voor een AVG-verzoek als ZIP (casusgegevens,
+    tijdlijn met waarden, Veiligheidskaarten als PDF, wat is verstuurd, toegangslog, LEESMIJ.txt).
+    De export wordt zelf vastgelegd in de casus en in het toegangslog."""
+    made = _service().avg_export(case_id, actor or f"cli:{getpass.getuser()}", reden, by_operator=True)
+    data = made.zip_bytes()
+    target.write_bytes(data)
+    click.echo(f"{target}: {len(made.files)} bestanden, {len(data)} bytes")
+
+
+@main.command("retention")
+@click.option("--dry-run", is_flag=True, help="alleen tonen welke casussen te vernietigen zijn")
+@click.option("--uitvoeren", is_flag=True, help="de persoonsgegevens van die casussen vernietigen")
+@click.option("--reden", help="waarom (verplicht bij --uitvoeren)")
+@click.option("--door", envvar="VHT_USER", help="wie vernietigt (standaard: de gebruiker van de shell)")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON")
+@with_appcontext
+def retention(dry_run, uitvoeren, reden, door, as_json):
+    """Bewaartermijn: afgesloten casussen worden VHT_BEWAARTERMIJN_JAREN (standaard 20) jaar na het
+    afsluiten te vernietigen. --dry-run toont ze en verandert niets; --uitvoeren --reden vernietigt
+    hun persoonsgegevens en laat alleen referentie, gemeente, datums en wie vernietigde staan."""
+    if dry_run == uitvoeren:
+        raise click.UsageError("kies --dry-run of --uitvoeren")
+    if dry_run:
+        rows = _service().retention_due()
+    else:
+        if not (reden or "").strip():
+            raise click.UsageError("--uitvoeren vraagt een --reden")
+        rows = _service().destroy_due(door or f"cli:{getpass.getuser()}", reden, by_operator=True)
+    items = [{"id": r.case_id, "referentie": r.referentie, "gesloten_op": _local(r.gesloten_op),
+              "te_vernietigen_sinds": _local(r.te_vernietigen_sinds)} for r in rows]
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    for item in items:
+        click.echo(f"{item['referentie']:16} gesloten op {item['gesloten_op']}  "
+                   f"te vernietigen sinds {item['te_vernietigen_sinds']}")
+    click.echo(f"{len(items)} casus(sen) te vernietigen; niets veranderd (--dry-run)" if dry_run
+               else f"{len(items)} casus(sen) vernietigd")
+
+
 @main.command("upgrade")
 @click.option("--dry-run", is_flag=True, help="alleen laden en melden; niets herschrijven")
 @with_appcontext

@@ -2,7 +2,8 @@
 a ZIP, made by a beheerder with a reason, and itself recorded on the case and in the access log.
 
 The ZIP holds casus.json (the case, its procedures, tasks, who took part, consents), the timeline
-with the values entered (tijdlijn.json and a readable tijdlijn.html), every Veiligheidskaart
+with the values entered (tijdlijn.json and a readable tijdlijn.html, from app/service/timeline.py),
+the events as recorded (gebeurtenissen.json), every Veiligheidskaart
 version as PDF, what was sent (the card as it went out, the mails with their attachments), the
 access log of the case (toegangslog.csv) and LEESMIJ.txt that says all this in Dutch.
 
@@ -40,6 +41,7 @@ from persistence.models import (
 )
 
 from . import events
+from . import timeline as case_timeline
 from . import veiligheidskaart as vk
 from .access import ADMIN
 from .context import Context
@@ -111,40 +113,35 @@ def _case_data(session: Session, case: Case) -> dict:
     }
 
 
-# Until the shared timeline (app/service/timeline.py) is there, the timeline is built from the
-# event rows: every event with who, when and the values it recorded.
-def _timeline(session: Session, case_id: int) -> list[dict]:
-    names = dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.case_id == case_id)).all())
+def _events(session: Session, case_id: int) -> list[dict]:
+    """Every event of the case as recorded, with all its data (the complete record)."""
     rows = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
     return [{"volgnummer": e.seq, "moment": _iso(e.at), "soort": e.type, "wie": e.actor,
-             "taak": names.get(e.human_task_id) or e.task_bpmn_id, "procedure_instantie": e.instance_id,
+             "taak": e.task_bpmn_id, "taak_id": e.human_task_id, "procedure_instantie": e.instance_id,
              "gegevens": e.data or {}} for e in rows]
 
 
 _TIMELINE_HTML = Environment(autoescape=select_autoescape(default=True)).from_string("""<!DOCTYPE html>
 <html lang="nl"><head><meta charset="utf-8"><title>Tijdlijn casus {{ referentie }}</title>
 <style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;
-vertical-align:top;text-align:left}pre{margin:0;white-space:pre-wrap}</style></head><body>
+vertical-align:top;text-align:left}ul{margin:0;padding-left:1.2em}</style></head><body>
 <h1>Tijdlijn van casus {{ referentie }}</h1>
-<p>Alles wat in deze casus is vastgelegd, in volgorde, met de ingevulde waarden.</p>
-<table><thead><tr><th>Nr</th><th>Moment</th><th>Wie</th><th>Gebeurtenis</th><th>Taak</th><th>Waarden</th></tr></thead>
-<tbody>{% for r in rows %}<tr><td>{{ r.volgnummer }}</td><td>{{ r.shown }}</td><td>{{ r.wie }}</td><td>{{ r.soort }}</td>
-<td>{{ r.taak or '' }}</td><td><pre>{{ r.waarden }}</pre></td></tr>{% endfor %}</tbody></table></body></html>
+<p>Alles wat in deze casus is gebeurd, in volgorde, met de ingevulde waarden en wat er is veranderd.</p>
+<table><thead><tr><th>Moment</th><th>Wie</th><th>Soort</th><th>Wat</th><th>Waarden en wijzigingen</th></tr></thead>
+<tbody>{% for e in entries %}<tr><td>{{ e.shown }}</td><td>{{ e.actor_name }}</td><td>{{ e.label }}</td>
+<td>{{ e.title }}</td><td><ul>{% for v in e["values"] %}<li>{{ v.label }}: {{ v.text }}{% if v.rows %}<ul>
+{% for row in v.rows %}<li>{% for c in row %}{{ c.label }}: {{ c.text }}{% if not loop.last %}; {% endif %}{% endfor %}</li>
+{% endfor %}</ul>{% endif %}</li>{% endfor %}{% for c in e.changes %}<li>{{ c.label }}: was {{ c.before }}, werd
+{{ c.after }}</li>{% endfor %}{% for d in e.details %}<li>{{ d }}</li>{% endfor %}</ul></td></tr>
+{% endfor %}</tbody></table></body></html>
 """)
 
 
-def _entered(data: dict) -> dict:
-    """What a person reads in an event: the values entered, without the engine's steps."""
-    if isinstance(data.get("data"), dict):
-        return data["data"]
-    return {k: v for k, v in data.items() if k not in ("steps", "outgoing")}
-
-
-def _timeline_html(referentie: str, rows: list[dict], people: dict[str, str]) -> bytes:
-    shown = [{**r, "shown": _shown(datetime.fromisoformat(r["moment"])), "wie": people.get(r["wie"], r["wie"]),
-              "waarden": json.dumps(_entered(r["gegevens"]), ensure_ascii=False, indent=1, default=str)}
-             for r in rows]
-    return _TIMELINE_HTML.render(referentie=referentie, rows=shown).encode("utf-8")
+def _timeline(ctx: Context, session: Session, case: Case) -> tuple[bytes, bytes]:
+    """tijdlijn.json and tijdlijn.html: the timeline the case page shows (app/service/timeline.py)."""
+    entries = [e.as_dict() for e in case_timeline.timeline(ctx, session, case.id)]
+    shown = [{**e, "shown": _shown(datetime.fromisoformat(e["at"]))} for e in entries]
+    return _json(entries), _TIMELINE_HTML.render(referentie=case.referentie, entries=shown).encode("utf-8")
 
 
 def _access_log_csv(session: Session, case_id: int) -> bytes:
@@ -199,8 +196,10 @@ Deze map bevat alle gegevens die de werkwijze VeiligheidsTeam over deze casus be
 casus.json            De gegevens van de casus: referentie, gemeente, maatregel, datums, de
                       ingevoerde gegevens, de procedures (met versie, status en afloop), de
                       taken, wie erbij betrokken is en de toestemmingen voor de Veiligheidskaart.
-tijdlijn.json         Alles wat er in de casus is gebeurd, in volgorde: wie, wanneer, wat, en de
-tijdlijn.html         waarden die toen zijn ingevuld (html: leesbaar in een webbrowser).
+tijdlijn.json         Alles wat er in de casus is gebeurd, in volgorde: wie, wanneer, wat, de
+tijdlijn.html         waarden die toen zijn ingevuld en wat er is veranderd (html: leesbaar in
+                      een webbrowser).
+gebeurtenissen.json   Dezelfde gebeurtenissen precies zoals ze zijn vastgelegd, met alle gegevens.
 veiligheidskaart/     Elke versie van de Veiligheidskaart als PDF ({versies} versie(s)).
 verzonden/            Wat er is verstuurd: de Veiligheidskaart zoals die is verzonden, met het
                       verzendlog ({verzendingen} verzending(en)), en elk bericht (e-mail) over
@@ -240,10 +239,9 @@ def export(ctx: Context, case_id: int, actor: str, reden: str, *, by_operator: b
 
         export_ = Export(filename=f"AVG-export-{_safe(case.referentie)}.zip", referentie=_safe(case.referentie))
         export_.files["casus.json"] = _json(_case_data(session, case))
-        timeline = _timeline(session, case.id)
+        export_.files["tijdlijn.json"], export_.files["tijdlijn.html"] = _timeline(ctx, session, case)
+        export_.files["gebeurtenissen.json"] = _json(_events(session, case.id))
         people = dict(session.execute(select(User.username, User.naam)).all())
-        export_.files["tijdlijn.json"] = _json(timeline)
-        export_.files["tijdlijn.html"] = _timeline_html(case.referentie, timeline, people)
         versions = session.scalars(select(VkVersie).where(VkVersie.case_id == case.id).order_by(VkVersie.versie)).all()
         for row in versions:
             export_.pending_pdfs[f"veiligheidskaart/{vk.filename(case, row)}"] = document.render_html(

@@ -54,10 +54,17 @@ def test_the_export_holds_the_whole_case_and_is_itself_recorded(service, clock, 
     assert data["gegevens"]["jeugdigen"]  # the case data as entered at the start
 
     timeline = json.loads(files["tijdlijn.json"])
-    cab = next(r for r in timeline if r["soort"] == "task_completed" and r["gegevens"]["data"].get("advies_tekst"))
-    assert cab["gegevens"]["data"]["advies_tekst"] == "In gesprek met het gezin over de zorgen en de afspraken."
-    assert "In gesprek met het gezin over de zorgen" in files["tijdlijn.html"].decode()
-    assert timeline[-1]["soort"] == "avg_export"  # the export is in its own timeline
+    cab = next(e for e in timeline if e["type"] == "task_completed"
+               and any(v["field"] == "advies_tekst" for v in e["values"]))
+    advice = next(v for v in cab["values"] if v["field"] == "advies_tekst")
+    assert advice["text"] == "In gesprek met het gezin over de zorgen en de afspraken."
+    assert cab["actor"] == "vera" and cab["at"].startswith("2026-03-02T")
+    page = files["tijdlijn.html"].decode()
+    assert f"{advice['label']}: In gesprek met het gezin over de zorgen" in page and "Vera VHT" in page
+    assert any(e["type"] == "vk_verzending" for e in timeline)  # documents sent, each in the timeline
+    recorded = json.loads(files["gebeurtenissen.json"])
+    assert [r["volgnummer"] for r in recorded] == list(range(1, len(recorded) + 1))
+    assert recorded[-1]["soort"] == "avg_export"  # the export is in the record it exports
 
     cards = [n for n in files if n.startswith("veiligheidskaart/")]
     assert cards and all(files[n].startswith(b"%PDF") for n in cards)
