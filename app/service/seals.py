@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import event as sa_event, select, text
+from sqlalchemy import bindparam, event as sa_event, select, text
 from sqlalchemy.orm import Session
 
 from app.engine import clock as clock_mod
@@ -75,34 +75,43 @@ def _rows(session: Session, columns, where, order) -> list[dict]:
     return [dict(row._mapping) for row in session.execute(select(*columns).where(where).order_by(*order))]
 
 
+def _columns(model, leave_out=()):
+    return [c for c in model.__table__.columns if c.name not in leave_out]
+
+
+# Built once: constructing a statement costs more than running it, and this runs at every commit.
+_CASE = bindparam("case_id")
+_PART_QUERIES = {
+    "casus": select(*_columns(Case)).where(Case.id == _CASE),
+    # Left out: what the engine state itself decides (replay checks it) and the optimistic lock.
+    "procedures": select(*_columns(ProcessInstance, ("next_timer_at", "waiting_messages", "updated_at", "version")))
+    .where(ProcessInstance.case_id == _CASE).order_by(ProcessInstance.id),
+    "taken": select(*_columns(HumanTask)).where(HumanTask.case_id == _CASE).order_by(HumanTask.id),
+    "gebeurtenissen": select(Event.seq, Event.hash).where(Event.case_id == _CASE).order_by(Event.seq.desc()).limit(1),
+    "vk_versies": select(*_columns(VkVersie)).where(VkVersie.case_id == _CASE).order_by(VkVersie.id),
+    # The PDF by its digest: verify checks the bytes against it.
+    "vk_verzendingen": select(*_columns(VkVerzending, ("pdf",))).where(VkVerzending.case_id == _CASE)
+    .order_by(VkVerzending.id),
+    "vk_toestemmingen": select(*_columns(VkToestemming)).where(VkToestemming.case_id == _CASE)
+    .order_by(VkToestemming.id),
+    "leden": select(*_columns(CaseMember)).where(CaseMember.case_id == _CASE).order_by(CaseMember.username),
+    "organisaties": select(*_columns(CaseOrganisation)).where(CaseOrganisation.case_id == _CASE)
+    .order_by(CaseOrganisation.rol, CaseOrganisation.organisatie),
+}
+
+
 def case_parts(session: Session, case_id: int) -> dict[str, str]:
-    """The digest of each audited part of the case as it is in the database now."""
-    case = session.execute(select(*Case.__table__.columns).where(Case.id == case_id)).first()
-    if case is None:
+    """The digest of each audited part of the case as it is in the database now; {} if it is gone."""
+    connection = session.connection()  # Core, not the ORM's execute: these run at every commit
+    found = {name: [tuple(row) for row in connection.execute(query, {"case_id": case_id})]
+             for name, query in _PART_QUERIES.items()}
+    if not found["casus"]:
         return {}
-    instances = _rows(session, [c for c in ProcessInstance.__table__.columns
-                                if c.name not in ("next_timer_at", "waiting_messages", "updated_at", "version")],
-                      ProcessInstance.case_id == case_id, [ProcessInstance.id])
-    for row in instances:  # the engine state by its digest: replay proves the state itself
-        row["state"] = hashlib.sha256((row["state"] or "").encode("utf-8")).hexdigest()
-    head = session.execute(select(Event.seq, Event.hash).where(Event.case_id == case_id)
-                           .order_by(Event.seq.desc()).limit(1)).first()
-    sends = _rows(session, [c for c in VkVerzending.__table__.columns if c.name != "pdf"],
-                  VkVerzending.case_id == case_id, [VkVerzending.id])
-    return {
-        "casus": digest(dict(case._mapping)),
-        "procedures": digest(instances),
-        "taken": digest(_rows(session, HumanTask.__table__.columns, HumanTask.case_id == case_id, [HumanTask.id])),
-        "gebeurtenissen": digest(list(head) if head else None),
-        "vk_versies": digest(_rows(session, VkVersie.__table__.columns, VkVersie.case_id == case_id, [VkVersie.id])),
-        "vk_verzendingen": digest(sends),
-        "vk_toestemmingen": digest(_rows(session, VkToestemming.__table__.columns, VkToestemming.case_id == case_id,
-                                         [VkToestemming.id])),
-        "betrokkenen": digest([
-            _rows(session, CaseMember.__table__.columns, CaseMember.case_id == case_id, [CaseMember.username]),
-            _rows(session, CaseOrganisation.__table__.columns, CaseOrganisation.case_id == case_id,
-                  [CaseOrganisation.rol, CaseOrganisation.organisatie])]),
-    }
+    state = _PART_QUERIES["procedures"].selected_columns.keys().index("state")
+    found["procedures"] = [(*row[:state], hashlib.sha256((row[state] or "").encode("utf-8")).hexdigest(),
+                            *row[state + 1:]) for row in found["procedures"]]
+    found["betrokkenen"] = [found.pop("leden"), found.pop("organisaties")]
+    return {name: digest(rows) for name, rows in found.items()}
 
 
 def versions_parts(session: Session) -> dict[str, str]:
@@ -123,15 +132,19 @@ def seal_mac(key: AuditKey, chain: str, seq: int, at: datetime, parts: dict, pre
     return key.mac(chain, str(seq), at.isoformat(), canonical(parts), prev_mac)
 
 
+_LAST_SEAL = (select(AuditSeal.seq, AuditSeal.mac, AuditSeal.parts).where(AuditSeal.chain == bindparam("chain"))
+              .order_by(AuditSeal.seq.desc()).limit(1))
+_INSERT_SEAL = AuditSeal.__table__.insert()
+
+
 def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts: dict, now: datetime) -> None:
-    last = session.execute(select(AuditSeal.seq, AuditSeal.mac, AuditSeal.parts).where(AuditSeal.chain == chain)
-                           .order_by(AuditSeal.seq.desc()).limit(1)).first()
+    connection = session.connection()
+    last = connection.execute(_LAST_SEAL, {"chain": chain}).first()
     if last is not None and last.parts == parts:
         return  # nothing audited changed (a flush that set a value to what it was)
     seq, prev = (last.seq + 1, last.mac) if last else (1, "")
-    session.execute(AuditSeal.__table__.insert().values(
-        chain=chain, case_id=case_id, seq=seq, at=now, parts=parts, digest=digest(parts),
-        mac=seal_mac(key, chain, seq, now, parts, prev)))
+    connection.execute(_INSERT_SEAL, dict(chain=chain, case_id=case_id, seq=seq, at=now, parts=parts, digest=digest(parts),
+                                          mac=seal_mac(key, chain, seq, now, parts, prev)))
 
 
 @sa_event.listens_for(Session, "before_commit")

@@ -67,8 +67,8 @@ def test_every_act_seals_the_case_with_the_key(service, case):
         events = session.scalar(select(Event.seq).where(Event.case_id == case.case_id).order_by(Event.seq.desc()))
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert len(rows) >= events  # at least one seal per act; the PDF made after commit seals again
-    assert rows[-1].parts["gebeurtenissen"] == seals.digest([events, one(service, select(Event.hash).where(
-        Event.case_id == case.case_id, Event.seq == events))[0]])
+    assert rows[-1].parts["gebeurtenissen"] == seals.digest([[events, one(service, select(Event.hash).where(
+        Event.case_id == case.case_id, Event.seq == events))[0]]])
 
 
 TAMPERINGS = {
