@@ -40,7 +40,7 @@ from persistence.models import (
     VkVerzending,
 )
 
-from . import events
+from . import access_log, events
 from . import timeline as case_timeline
 from . import veiligheidskaart as vk
 from .access import ADMIN
@@ -49,6 +49,7 @@ from .errors import InvalidInput, NotFound, PermissionDenied
 
 EVENT_TYPE = "avg_export"
 ACCESS_WHAT = "avg-export"
+ACCESS_PURPOSE = "verzoek_betrokkene"  # access_log.REASONS
 
 
 @dataclass
@@ -234,8 +235,9 @@ def export(ctx: Context, case_id: int, actor: str, reden: str, *, by_operator: b
         now = ctx.now()
         events.append(session, case_id=case.id, type=EVENT_TYPE, actor=actor, at=now,
                       data={"reden": reden})
-        # ACCESS LOG: the export is also an access (NEN 7513), recorded by app/service/access_log.py.
-        session.flush()
+        # An export is an access to the case's personal data (NEN 7513), for the family's request.
+        access_log.record(ctx, session, actor, [case.id], ACCESS_WHAT, client, sessie, doel=ACCESS_PURPOSE,
+                          toelichting=reden)
 
         export_ = Export(filename=f"AVG-export-{_safe(case.referentie)}.zip", referentie=_safe(case.referentie))
         export_.files["casus.json"] = _json(_case_data(session, case))

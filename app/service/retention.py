@@ -5,7 +5,8 @@ Destroying removes every row with personal data of the case (its history, tasks,
 procedures and their engine state, Veiligheidskaart versions, sends and consents, its mail with
 attachments, who took part, incidents) and empties the case row. What remains is a tombstone:
 the casus row with its reference, gemeente, start and end dates, status 'vernietigd' and when
-and by whom. The access log of the case stays: it has its own retention.
+and by whom. The access log of the case stays (it has its own retention) and gets a row with the
+destruction and its reason.
 
 A case closed before the closing date was kept (afgesloten_op empty) counts from its last
 'casus_afgesloten' event.
@@ -37,13 +38,16 @@ from persistence.models import (
     VkVerzending,
 )
 
-from . import seals
+from . import access_log, seals
+from .context import Context
 from .errors import InvalidInput, NotFound
 
 SETTING = "VHT_BEWAARTERMIJN_JAREN"
 DEFAULT_YEARS = 20
 CLOSED = "afgesloten"
 DESTROYED = "vernietigd"
+ACCESS_WHAT = "vernietiging na bewaartermijn"
+ACCESS_PURPOSE = "technisch_beheer"  # access_log.REASONS
 
 
 def term_years() -> int:
@@ -133,8 +137,10 @@ def _remove_personal_data(session: Session, case_ids: list[int]) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def destroy(session: Session, now: datetime, case_ids: list[int] | None, reden: str, door: str) -> list[DueCase]:
-    """Destroy the given due cases (None: every due case); a case that is not due is refused."""
+def destroy(ctx: Context, session: Session, case_ids: list[int] | None, reden: str, door: str) -> list[DueCase]:
+    """Destroy the given due cases (None: every due case); a case that is not due is refused. The
+    reason goes into the access log, which outlives the case (the tombstone has no room for it)."""
+    now = ctx.now()
     if not (reden or "").strip():
         raise InvalidInput("Geef een reden op voor het vernietigen.", {"reden": ["Geef een reden op."]})
     due_now = {d.case_id: d for d in due(session, now)}
@@ -158,5 +164,5 @@ def destroy(session: Session, now: datetime, case_ids: list[int] | None, reden: 
         case.gegevens, case.signalen = {}, None
         case.status, case.vernietigd_op, case.vernietigd_door = DESTROYED, now, door
         seals.touch(session, case.id)  # the tombstone is sealed at the commit
-    session.flush()
+    access_log.record(ctx, session, door, ids, ACCESS_WHAT, None, None, doel=ACCESS_PURPOSE, toelichting=reden)
     return chosen

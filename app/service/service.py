@@ -362,7 +362,7 @@ class Service:
         with self.ctx.transaction() as session:
             if not by_operator:
                 self._admin(session, door)
-            return retention.destroy(session, self.ctx.now(), case_ids, reden, door)
+            return retention.destroy(self.ctx, session, case_ids, reden, door)
 
     def case_id_for_reference(self, referentie: str) -> int | None:
         with self.ctx.reading() as session:

@@ -32,6 +32,8 @@ def case_list():
 def case_page(case_id: int):
     username = current_user().username
     view = service().case_view(username, case_id)
+    if view.case.vernietigd_op is not None:  # a tombstone (app/service/retention.py): nothing else to show
+        return render_template("case_destroyed.html", nav="casussen", case=view.case)
     task_names = service().case_task_names(username, case_id)
     # Also the parents' reaction after the sending day: it is never refused for being late.
     receivable = service().receivable_messages(username, case_id)

@@ -29,6 +29,7 @@ EVENTS = {
     "timer_fired": "Termijn verstreken",
     "casus_afgesloten": "Casus afgesloten (alle procedures beëindigd, geen besluit van het VeiligheidsTeam open)",
     "casus_heropend": "Casus weer open",
+    "avg_export": "AVG-export gemaakt door de beheerder",
 }
 
 DEADLINE_FILTERS = [

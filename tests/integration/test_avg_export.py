@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 import pytest
+from sqlalchemy import select
 
 from app.service.errors import InvalidInput, NotFound, PermissionDenied
 from persistence.models import Case, ToegangLog
@@ -78,6 +79,13 @@ def test_the_export_holds_the_whole_case_and_is_itself_recorded(service, clock, 
     log = files["toegangslog.csv"].decode().splitlines()
     assert log[0].startswith("moment;gebruiker;rollen;wat")
     assert any("vera;veiligheidsteam;casuspagina;10.0.0.7;ja" in line for line in log)
+    # The export itself is an access: in the access log, and so in the export.
+    assert log[-1].endswith(";beheer;beheerder;avg-export;;nee;verzoek_betrokkene;"
+                            "Inzageverzoek van de moeder, brief van 2 maart")
+    with service.ctx.reading() as session:
+        row = session.scalars(select(ToegangLog).where(ToegangLog.case_id == case_id)
+                              .order_by(ToegangLog.id.desc())).first()
+    assert (row.username, row.wat, row.doel) == ("beheer", "avg-export", "verzoek_betrokkene")
     readme = files["LEESMIJ.txt"].decode()
     assert f"AVG-export van casus {referentie}" in readme and "Bea Beheer" in readme
     assert "Inzageverzoek van de moeder" in readme and "toegangslog.csv" in readme

@@ -150,8 +150,10 @@ def test_destruction_leaves_only_the_tombstone_and_touches_no_other_case(service
         "vernietigd", datetime(2046, 6, 1, 12, 0, tzinfo=TZ), "beheer")
     assert (tomb.inbrenger, tomb.jeugdige_initialen, tomb.maatregel, tomb.einde_maatregel, tomb.cab_datum,
             tomb.gegevens, tomb.signalen) == (None, None, None, None, None, {}, None)
-    with service.ctx.reading() as session:  # the access log of the case has its own retention
-        assert session.scalar(select(func.count()).select_from(ToegangLog).where(ToegangLog.case_id == gone)) == 1
+    with service.ctx.reading() as session:  # the access log of the case stays, with the destruction and why
+        rows = session.scalars(select(ToegangLog).where(ToegangLog.case_id == gone).order_by(ToegangLog.id)).all()
+    assert [(r.username, r.wat, r.toelichting) for r in rows] == [
+        ("vera", "casuspagina", None), ("beheer", "vernietiging na bewaartermijn", "Bewaartermijn Jeugdwet verstreken")]
 
     assert _counts(service, kept) == before_kept  # the other case is untouched
     assert service.replay_case(kept).identical
