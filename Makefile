@@ -92,6 +92,7 @@ pdf-libs:
 
 run: $(VENV)/.installed node_modules/.installed assets pdf-libs
 	$(BIN)/vht init-db
+	$(BIN)/vht audit-sleutel
 	$(BIN)/vht deploy --eerste-keer --reden "make run: de procedures uit processes/, forms/ en letters/"
 	$(BIN)/vht demo
 	# The worker (timers, mail) runs beside the web server and stops with it.

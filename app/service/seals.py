@@ -183,3 +183,15 @@ def _collect(session: Session, flush_context) -> None:
             touch(session, obj.case_id)
         elif isinstance(obj, _VERSION_ROWS):
             touch_versions(session)
+
+
+def seal_unsealed(session: Session) -> int:
+    """Seal what has no seal yet: the cases (and versions) of a database from before the seals.
+    What they held until now cannot be proven; from here on it can. How many cases were sealed."""
+    sealed = set(session.scalars(select(AuditSeal.case_id).where(AuditSeal.case_id.is_not(None)).distinct()))
+    todo = [case_id for case_id in session.scalars(select(Case.id)) if case_id not in sealed]
+    for case_id in todo:
+        touch(session, case_id)
+    if session.scalar(select(AuditSeal.id).where(AuditSeal.chain == VERSIONS_CHAIN).limit(1)) is None:
+        touch_versions(session)
+    return len(todo)

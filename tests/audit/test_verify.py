@@ -243,3 +243,12 @@ def test_vht_verify_exits_1_and_names_the_case(tmp_path, monkeypatch):
     assert f"AFWIJKING {reference} (casus {case_id})" in tampered.output and "de taken" in tampered.output
     as_json = json.loads(vht("verify", "--json", "--case", str(case_id)).output)
     assert as_json["casussen"][0]["resultaat"] == "afwijking"
+
+
+def test_cases_from_before_the_seals_are_reported_until_sealed(service, case):
+    sql(service, AuditSeal.__table__.delete().where(AuditSeal.case_id == case.case_id))
+    result = service.verify(case.case_id).cases[0]
+    assert result.findings == ["de casus is nooit verzegeld (buiten de applicatie aangemaakt?)"]
+    assert service.seal_existing() == 1
+    assert service.verify(case.case_id).ok
+    assert service.seal_existing() == 0
