@@ -166,6 +166,13 @@ def test_destruction_leaves_only_the_tombstone_and_touches_no_other_case(service
     with pytest.raises(NotFound, match="vernietigd"):
         service.avg_export(gone, "beheer", "inzageverzoek")
 
+    # The tombstone is sealed: it verifies, and a change to it afterwards is found.
+    report = service.verify(gone)
+    assert report.ok, report.as_dict()
+    with service.engine.begin() as connection:
+        connection.execute(update(Case).where(Case.id == gone).values(vernietigd_door="iemand anders"))
+    assert not service.verify(gone).ok
+
     # The event log is append-only again for every other case.
     with pytest.raises(Exception, match="append-only"):
         with service.ctx.transaction() as session:
