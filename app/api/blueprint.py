@@ -63,6 +63,8 @@ ERRORS = {
     404: "Bestaat niet, of niet zichtbaar voor u",
     409: "Conflict: al afgerond, vervallen, door iemand anders genomen, of de casus is net gewijzigd",
     422: "Ongeldige invoer: per veld een melding in `velden`",
+    428: "Reden van inzage ontbreekt (code `reden_inzage_vereist`): wie niet bij de casus betrokken is (een auditor) "
+         "geeft de header X-Reden-Inzage mee",
 }
 
 

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from app.formdefs import to_json_schema
 from app.service import InvalidInput, NotFound
 
+from .access_logging import HEADER_DOCS, logs_access
 from .auth import current_username, require_may_act, service
 from .blueprint import Blueprint
 from .schemas import CaseDetailSchema, CaseQuerySchema, CaseSchema, EventSchema, ProcessSchema, StartCaseSchema
@@ -19,7 +20,9 @@ class Cases(MethodView):
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.response(200, CaseSchema(many=True))
     @blp.errors()
-    @blp.doc(summary="Casussen die u mag zien", description="Nieuwste eerst. Een auditor ziet alle casussen.")
+    @blp.doc(summary="Casussen die u mag zien", description="Nieuwste eerst. Een auditor ziet alle casussen. "
+             "Elke getoonde casus komt in het toegangslog.")
+    @logs_access(listed=lambda cases: (case.id for case in cases))
     def get(self, args):
         return service().visible_cases(current_username(), search=args.get("search"), limit=args["limit"])
 
@@ -48,8 +51,9 @@ class Cases(MethodView):
 @blp.route("/cases/<int:case_id>")
 class Case(MethodView):
     @blp.response(200, CaseDetailSchema)
-    @blp.errors(404, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
-    @blp.doc(summary="Eén casus: gegevens, procedures, open taken, termijnen, betrokkenen")
+    @blp.errors(404, 428, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
+    @blp.doc(summary="Eén casus: gegevens, procedures, open taken, termijnen, betrokkenen", parameters=HEADER_DOCS)
+    @logs_access(case=lambda kw: kw["case_id"])
     def get(self, case_id):
         return service().case_view(current_username(), case_id)
 
@@ -57,9 +61,11 @@ class Case(MethodView):
 @blp.route("/cases/<int:case_id>/history")
 class CaseHistory(MethodView):
     @blp.response(200, EventSchema(many=True))
-    @blp.errors(404, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
+    @blp.errors(404, 428, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
+    @blp.doc(parameters=HEADER_DOCS)
     @blp.doc(summary="De geschiedenis van een casus: wie deed wat, wanneer, met welke gegevens",
              description="In volgorde (seq). Elke gebeurtenis draagt de hash van de keten.")
+    @logs_access(case=lambda kw: kw["case_id"])
     def get(self, case_id):
         return service().history_for(current_username(), case_id)
 

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from app.formdefs import to_json_schema
 from app.service import NotFound
 
+from .access_logging import HEADER_DOCS, logs_access
 from .auth import current_username, require_may_act, service
 from .blueprint import Blueprint
 from .schemas import (
@@ -54,7 +55,9 @@ class Inbox(MethodView):
     @blp.response(200, InboxPageSchema)
     @blp.errors()
     @blp.doc(summary="Uw werkbak: mijn taken, taken voor mijn rollen, afgerond",
-             description="Gepagineerd (`total` over alle pagina's); standaard de vroegste deadline eerst.")
+             description="Gepagineerd (`total` over alle pagina's); standaard de vroegste deadline eerst. "
+                         "De casus van elke getoonde taak komt in het toegangslog.")
+    @logs_access(listed=lambda page: (row.case.id for row in page.rows))
     def get(self, args):
         return service().inbox(current_username(), **args)
 
@@ -62,8 +65,10 @@ class Inbox(MethodView):
 @blp.route("/<int:task_id>")
 class Task(MethodView):
     @blp.response(200, TaskDetailSchema)
-    @blp.errors(404)
+    @blp.errors(404, 428)
+    @blp.doc(parameters=HEADER_DOCS)
     @blp.doc(summary="Eén taak met haar formulier (JSON Schema) en uw concept")
+    @logs_access(case=lambda kw: service().case_id_of_task(kw["task_id"]))
     def get(self, task_id):
         task, case, draft = service().task_for(current_username(), task_id)
         definition = service().task_form(task)  # with the people the pickers may choose in this case

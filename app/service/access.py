@@ -69,6 +69,11 @@ def visible_case_clause(user: User):
     """A WHERE clause on Case for the cases `user` may see."""
     if is_auditor(user):
         return Case.id.is_not(None)
+    return involvement_clause(user)
+
+
+def involvement_clause(user: User):
+    """A WHERE clause on Case for the cases `user` takes part in (an auditor's reading is not taking part)."""
     task_involvement = exists().where(
         HumanTask.case_id == Case.id,
         or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username, _offered_clause(user)),

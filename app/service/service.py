@@ -532,6 +532,56 @@ class Service:
             return [v for v in current if v is not None and v.start_form
                     and set((v.start_role or "").split(",")) & set(user.rollen or [])]
 
+    # --- who read what (NEN 7513, app/service/access_log.py) ------------------------------------
+
+    def log_access(self, username: str, case_ids, wat: str, client: str | None, sessie: str | None,
+                   doel: str | None = None, toelichting: str | None = None) -> None:
+        """Record a read of these cases; raises when it cannot (then the page is not shown)."""
+        from . import access_log
+        with self.ctx.transaction() as session:
+            access_log.record(self.ctx, session, users.require_user(session, username), case_ids, wat, client, sessie,
+                              doel, toelichting)
+
+    def access_reason_needed(self, username: str, case_id: int, sessie: str | None, *, must_see: bool = True) -> bool:
+        from . import access_log
+        with self.ctx.reading() as session:
+            return access_log.reason_needed(session, users.require_user(session, username), case_id, sessie,
+                                            must_see=must_see)
+
+    def give_access_reason(self, username: str, case_id: int, sessie: str | None, client: str | None,
+                           doel: str | None, toelichting: str | None, *, must_see: bool = True) -> None:
+        from . import access_log
+        with self.ctx.transaction() as session:
+            user = users.require_user(session, username)
+            if must_see:
+                access.require_case(session, user, case_id)
+            elif session.get(Case, case_id) is None:
+                raise NotFound(f"Casus {case_id} bestaat niet.")
+            access_log.give_reason(self.ctx, session, user, case_id, sessie, client, doel, toelichting)
+
+    def access_log_search(self, username: str, filters, *, offset: int = 0, limit: int | None = 50):
+        """The access log for an auditor or beheerder (access_log.Filters), newest first."""
+        from . import access_log
+        with self.ctx.reading() as session:
+            user = users.require_user(session, username)
+            if not access_log.REASON_ROLES & set(user.rollen or []):
+                raise PermissionDenied("Alleen een auditor of beheerder ziet het toegangslog.")
+            return access_log.search(session, filters, offset=offset, limit=limit)
+
+    def case_id_by_reference(self, value: str) -> int | None:
+        from . import access_log
+        with self.ctx.reading() as session:
+            return access_log.case_by_reference(session, value)
+
+    def case_id_of_task(self, task_id: int) -> int | None:
+        with self.ctx.reading() as session:
+            return session.scalar(select(HumanTask.case_id).where(HumanTask.id == task_id))
+
+    def case_id_of_incident(self, incident_id: int) -> int | None:
+        from persistence.models import Incident
+        with self.ctx.reading() as session:
+            return session.scalar(select(Incident.case_id).where(Incident.id == incident_id))
+
     # --- reading ------------------------------------------------------------------------
 
     def tasks(self, **filters) -> list[HumanTask]:

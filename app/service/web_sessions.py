@@ -26,6 +26,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_id(token: str) -> str:
+    """The id a session is stored (and named in the access log) by: never the token itself."""
+    return _hash(token)
+
+
 def open_session(session: Session, now: datetime, username: str, client: str | None, lifetime: Lifetime) -> str:
     """A new session for `username`; returns the token for the cookie (only its hash is stored)."""
     # The user's sessions that ended are of no use any more: the table grows with people, not logins.

@@ -9,6 +9,7 @@ from app.service.access import ADMIN, PROCESS_OWNER
 from app.service.errors import CaseProblem, InvalidInput
 from app.service.incidents import KINDS
 
+from .access_logging import INCIDENT, logs_access
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
 from .common import process_names, service
@@ -64,6 +65,7 @@ def incidents():
 
 @bp.get("/beheer/incidenten/<int:incident_id>")
 @login_required
+@logs_access("incident", INCIDENT)
 def incident(incident_id: int):
     _require_incident_reader()
     row = service().incident(current_user().username, incident_id)
@@ -114,6 +116,7 @@ def correct_incident(incident_id: int):
 
 @bp.post("/beheer/incidenten/<int:incident_id>/verplaatsen")
 @login_required
+@logs_access("incident (verplaatsen)", INCIDENT)
 def move_incident(incident_id: int):
     """Move the case (beheerder only): first a preview of what ends and begins, then the confirmation."""
     _require_admin()

@@ -9,6 +9,7 @@ from app.service.access import require_may_act
 from app.service.errors import InvalidInput, PermissionDenied
 from app.service.messages import OWN_ACTIONS
 
+from .access_logging import CASE, listed, logs_access
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
 from .common import service
@@ -21,14 +22,17 @@ bp = page_blueprint("cases", __name__)
 
 @bp.get("/casussen")
 @login_required
+@logs_access("casuslijst")
 def case_list():
     search = request.args.get("zoek", "").strip()[:100]
     rows = service().visible_cases(current_user().username, search=search or None)
+    listed(row.id for row in rows)
     return render_template("cases.html", nav="casussen", cases=rows, zoek=search)
 
 
 @bp.get("/casussen/<int:case_id>")
 @login_required
+@logs_access("casuspagina", CASE)
 def case_page(case_id: int):
     username = current_user().username
     view = service().case_view(username, case_id)
@@ -45,6 +49,7 @@ def case_page(case_id: int):
 
 @bp.get("/casussen/<int:case_id>/diagrammen.json")
 @login_required
+@logs_access("diagrammen", CASE)
 def case_diagrams(case_id: int):
     view = service().case_view(current_user().username, case_id)
     return jsonify(diagrammen=[
@@ -93,6 +98,7 @@ def new_case():
 @bp.route("/casussen/<int:case_id>/berichten/<name>", methods=["GET", "POST"])
 @checks_own_form
 @login_required
+@logs_access("berichtformulier", CASE)
 def message(case_id: int, name: str):
     username = current_user().username
     case = service().case_for(username, case_id)  # 404 when the case is not theirs

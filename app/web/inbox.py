@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.service.access import require_may_act
 from app.service.inbox import DEADLINES, MAX_PAGE, TABS
 
+from .access_logging import listed, logs_access
 from .auth import current_user, login_required, safe_next
 from .blueprint import page_blueprint
 from .common import gemeenten, process_names, service
@@ -44,6 +45,7 @@ def inbox_url(filters: dict, **changes) -> str:
 
 @bp.get("/werkbak")
 @login_required
+@logs_access("werkbak")
 def inbox():
     user = current_user()
     f = _filters()
@@ -52,6 +54,7 @@ def inbox():
         deadline=f["deadline"] or None, search=f["zoek"] or None, sort=f["sortering"], page=f["pagina"],
         per_page=PER_PAGE,
     )
+    listed(row.case.id for row in result.rows)
     return render_template(
         "inbox.html", nav="werkbak", result=result, filters=f, tabs=TAB_LABELS, sorts=SORTS,
         procedures=sorted(process_names().items(), key=lambda item: item[1].lower()),

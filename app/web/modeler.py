@@ -27,6 +27,7 @@ from app.service.access import PROCESS_OWNER
 from app.service.errors import DeployRefused, InvalidInput, ServiceError
 
 from . import input_guard
+from .access_logging import CASE, logs_access
 from .auth import current_user, login_required
 from .common import service
 from .errors import http_error, service_error, status_of
@@ -395,6 +396,7 @@ def _bundle(version, all_versions) -> list:
 
 @bp.get("/beheer/processen/<process_id>/casussen/<int:case_id>/pad")
 @login_required
+@logs_access("procespad", CASE)
 def case_path(process_id: str, case_id: int):
     """Which elements a case passed in each instance of this procedure (and the sub-processes it
     called, each in the version it ran), and its events: type, task, moment and the role of who

@@ -10,6 +10,7 @@ from app.service.access import case_roles
 from app.service.errors import CaseProblem, Conflict, InvalidInput, PermissionDenied, ProcessFailed
 from app.service.users import check_may_work
 
+from .access_logging import TASK, logs_access
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
 from .common import persoon, service
@@ -57,6 +58,7 @@ def _render(task, case, values, *, errors=None, status=200, message=None, draft=
 
 @bp.get("/taken/<int:task_id>")
 @login_required
+@logs_access("taakpagina", TASK)
 def task_page(task_id: int):
     task, case, draft = service().task_for(current_user().username, task_id)
     return _render(task, case, draft if draft is not None else service().task_prefill(task, case), draft=draft is not None)

@@ -15,6 +15,7 @@ from tests.conftest import FORMS, PROCESSES
 from tests.procedures.driver import casus
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+REASON_PAGE = re.compile(r"^(?:https?://[^/]+)?/casussen/\d+/reden\?")
 P0 = "p0_consultatie_advies"
 
 CAB = {
@@ -50,11 +51,24 @@ def make_app(service, **settings):
 class Browser:
     """A test client that keeps its cookies and fills in the CSRF token of the last page it read."""
 
-    def __init__(self, app):
+    def __init__(self, app, reden: str | None = "kwaliteitsonderzoek"):
         self.client = app.test_client()
         self.token: str | None = None
+        # An auditor or beheerder is asked the reason of access before a case's first page
+        # (app/web/access_logging.py); tests about something else answer it with this one.
+        # None: the reason page is returned as it is (the tests of the reason itself).
+        self.reden = reden
 
     def get(self, url: str, **kwargs):
+        response = self._get(url, **kwargs)
+        location = response.headers.get("Location", "") if response.status_code == 302 else ""
+        if self.reden and REASON_PAGE.match(location):
+            self._get(location)
+            self.post(location, {"doel": self.reden})
+            response = self._get(url, **kwargs)
+        return response
+
+    def _get(self, url: str, **kwargs):
         response = self.client.get(url, **kwargs)
         match = CSRF.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if match:
@@ -89,8 +103,8 @@ class Web:
     service: object
     clock: object
 
-    def browser(self, username: str | None = None) -> Browser:
-        browser = Browser(self.app)
+    def browser(self, username: str | None = None, reden: str | None = "kwaliteitsonderzoek") -> Browser:
+        browser = Browser(self.app, reden)
         if username:
             response = browser.login(username)
             assert response.status_code == 302, f"login of {username} failed: {response.status_code}"
