@@ -74,7 +74,9 @@ const common = {
 await esbuild.build({
   ...common,
   // versions.js: the compare page of two versions (a viewer and the differ, no modeler).
-  entryPoints: { modeler: 'app/web/frontend/index.js', versions: 'app/web/frontend/versions_page.js' },
+  // playback.js: the player on the case page (a viewer).
+  entryPoints: { modeler: 'app/web/frontend/index.js', versions: 'app/web/frontend/versions_page.js',
+    playback: 'app/web/frontend/playback.js' },
   outdir,
   format: 'iife',
   platform: 'browser',

@@ -83,6 +83,7 @@ class Frame:
     instances: list[InstanceFrame]
     entered: dict  # the values this event entered (a form, a message, a correction)
     instance_id: int | None = None  # the instance the event belongs to
+    element: str | None = None  # the BPMN id of the task the event is about
 
 
 @dataclass
@@ -122,7 +123,7 @@ def playback(ctx: Context, session: Session, case_id: int) -> Playback:
             result.frames.append(Frame(
                 seq=event.seq, at=_rfc3339(event), type=event.type, actor=event.actor,
                 label=_label(event, current, task_names), entered=_entered(event),
-                instance_id=event.instance_id,
+                instance_id=event.instance_id, element=event.task_bpmn_id,
                 instances=[_instance_frame(session, result, instances[iid], current[iid], runs[iid], marks.get(iid, set()))
                            for iid in sorted(runs) if iid in current],
             ))

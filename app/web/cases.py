@@ -16,6 +16,7 @@ from .common import service
 from .formdata import form_to_data
 from .input_guard import checks_own_form
 from .history import history_lines
+from .playback import playback_json
 
 bp = page_blueprint("cases", __name__)
 
@@ -57,6 +58,13 @@ def case_diagrams(case_id: int):
          "xml": d.xml, "afgerond": d.completed, "actief": d.active}
         for item in view.instances for d in item.diagrams
     ])
+
+
+@bp.get("/casussen/<int:case_id>/afspelen.json")
+@login_required
+def case_playback(case_id: int):
+    """The player on the case page: the case at every recorded event, as replay reproduces it."""
+    return jsonify(playback_json(service().playback(current_user().username, case_id)))
 
 
 def _start_form(version):
