@@ -25,14 +25,17 @@ from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
 from persistence.models import (
+    AchttienStart,
     Case,
     CaseMember,
     CaseOrganisation,
     Event,
     HumanTask,
+    Incident,
     OutboxAttachment,
     OutboxMessage,
     ProcessInstance,
+    TaskDraft,
     ToegangLog,
     User,
     VkToestemming,
@@ -93,6 +96,10 @@ def _case_data(session: Session, case: Case) -> dict:
     organisations = session.scalars(select(CaseOrganisation).where(CaseOrganisation.case_id == case.id)).all()
     consents = session.scalars(select(VkToestemming).where(VkToestemming.case_id == case.id)
                                .order_by(VkToestemming.id)).all()
+    drafts = session.scalars(select(TaskDraft).join(HumanTask, HumanTask.id == TaskDraft.human_task_id)
+                             .where(HumanTask.case_id == case.id).order_by(TaskDraft.saved_at)).all()
+    problems = session.scalars(select(Incident).where(Incident.case_id == case.id).order_by(Incident.id)).all()
+    starts = session.scalars(select(AchttienStart).where(AchttienStart.case_id == case.id)).all()
     return {
         "referentie": case.referentie, "gemeente": case.gemeente, "status": case.status,
         "inbrenger": case.inbrenger, "jeugdige_initialen": case.jeugdige_initialen, "maatregel": case.maatregel,
@@ -111,6 +118,13 @@ def _case_data(session: Session, case: Case) -> dict:
         "toestemmingen_veiligheidskaart": [{"wie": c.wie, "waarvoor": c.waarvoor, "gegeven": c.gegeven,
                                             "op": _iso(c.op), "vastgelegd_door": c.vastgelegd_door}
                                            for c in consents],
+        # Not yet case data, but about the family all the same.
+        "concepten": [{"taak_id": d.human_task_id, "gebruiker": d.username, "opgeslagen_op": _iso(d.saved_at),
+                       "gegevens": d.data} for d in drafts],
+        "incidenten": [{"id": p.id, "stap": p.element_name or p.element_id, "melding": p.message,
+                        "gegevens_gezien": p.data_seen, "eerste_keer": _iso(p.first_at), "laatste_keer": _iso(p.last_at),
+                        "status": p.status} for p in problems],
+        "achttien_besprekingen": [{"jeugdige": s.jeugdige, "gestart_op": _iso(s.gestart_op)} for s in starts],
     }
 
 
@@ -196,7 +210,9 @@ Deze map bevat alle gegevens die de werkwijze VeiligheidsTeam over deze casus be
 
 casus.json            De gegevens van de casus: referentie, gemeente, maatregel, datums, de
                       ingevoerde gegevens, de procedures (met versie, status en afloop), de
-                      taken, wie erbij betrokken is en de toestemmingen voor de Veiligheidskaart.
+                      taken, wie erbij betrokken is, de toestemmingen voor de Veiligheidskaart,
+                      nog niet ingediende concepten van formulieren en technische problemen
+                      (incidenten) met de gegevens die daarbij zijn gezien.
 tijdlijn.json         Alles wat er in de casus is gebeurd, in volgorde: wie, wanneer, wat, de
 tijdlijn.html         waarden die toen zijn ingevuld en wat er is veranderd (html: leesbaar in
                       een webbrowser).

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.service.errors import InvalidInput, NotFound, PermissionDenied
 from persistence.models import Case, ToegangLog
+from tests.procedures.driver import CaseDriver, casus
 from tests.procedures.test_terug_naar_vht import terug_via_p3, vervolg
 
 
@@ -53,6 +54,7 @@ def test_the_export_holds_the_whole_case_and_is_itself_recorded(service, clock, 
     assert all(p["versie"] >= 1 for p in data["procedures"])
     assert data["procedures"][-1]["eindstatus"] == "casus_afgesloten_door_vht"
     assert data["gegevens"]["jeugdigen"]  # the case data as entered at the start
+    assert data["concepten"] == [] and data["incidenten"] == [] and data["achttien_besprekingen"] == []
 
     timeline = json.loads(files["tijdlijn.json"])
     cab = next(e for e in timeline if e["type"] == "task_completed"
@@ -126,3 +128,16 @@ def test_closing_sets_the_closing_date_and_reopening_clears_it(service, clock, c
     reopened = service.case(case.id)
     assert (reopened.status, reopened.afgesloten_op) == ("open", None)
     assert "casus_heropend" in [e.type for e in service.case_history(case.id)]
+
+
+def test_an_open_case_exports_with_the_drafts_not_yet_submitted(service, clock):
+    service.upsert_user("beheer", "Bea Beheer", ["beheerder"])
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    service.save_draft(case.task("Task_CabHouden").id, {"advies_tekst": "Nog niet af: eerst de school bellen."},
+                       "vera")
+    files = _open(service.avg_export(case.case_id, "beheer", "inzageverzoek"))
+    data = json.loads(files["casus.json"])
+    assert data["status"] == "open" and data["afgesloten_op"] is None
+    (draft,) = data["concepten"]
+    assert (draft["gebruiker"], draft["gegevens"]["advies_tekst"]) == ("vera", "Nog niet af: eerst de school bellen.")
+    assert [t["naam"] for t in data["taken"] if t["status"] == "open"] == [case.task("Task_CabHouden").name]
