@@ -68,7 +68,8 @@ class TaskSchema(Schema):
 
 
 CASE_STATUS = {"description": "open, or afgesloten: all its procedures have ended and no decision of the "
-                              "VeiligheidsTeam is pending", "enum": ["open", "afgesloten"]}
+                              "VeiligheidsTeam is pending, or vernietigd: past the retention term, only the "
+                              "tombstone is left", "enum": ["open", "afgesloten", "vernietigd"]}
 
 
 class CaseRefSchema(Schema):

@@ -41,7 +41,8 @@ DEADLINE_FILTERS = [
 ]
 
 INSTANCE_STATUS = {"running": "loopt", "completed": "afgerond", "cancelled": "gestopt", "error": "fout"}
-CASE_STATUS = {"open": "open", "afgesloten": "afgesloten", "closed": "gesloten", "gesloten": "gesloten"}
+CASE_STATUS = {"open": "open", "afgesloten": "afgesloten", "closed": "gesloten", "gesloten": "gesloten",
+               "vernietigd": "vernietigd"}
 TASK_STATE = {"open": "open", "completed": "afgerond", "cancelled": "vervallen"}
 MAATREGEL = {"geen": "Geen", "ots": "Ondertoezichtstelling (OTS)", "voogdij": "Voogdij"}
 

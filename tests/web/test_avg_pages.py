@@ -101,3 +101,7 @@ def test_the_beheerder_destroys_the_cases_past_the_term(web):
     assert refs[gone] not in html(anna.get("/casussen")) and refs[kept] in html(anna.get("/casussen"))
     assert anna.get(f"/casussen/{gone}").status_code == 404
     assert "is vernietigd" in unescape(html(beheer.get(f"/beheer/casussen/{gone}/avg-export")))
+    token = web.service.issue_token("ahmed")
+    answer = anna.client.get(f"/api/cases/{gone}", headers={"Authorization": f"Bearer {token}",
+                                                            "X-Reden-Inzage": "kwaliteitsonderzoek"})
+    assert answer.status_code == 200 and answer.get_json()["status"] == "vernietigd", answer.get_json()
