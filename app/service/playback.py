@@ -20,31 +20,15 @@ from sqlalchemy.orm import Session
 from app.engine.clock import TZ
 from app.engine.runtime import Run
 from app.formdefs import FormDefinitionError, FormField
-from persistence.models import Case, Event, HumanTask, ProcessInstance, ProcessVersion
+from persistence.models import Case, Event, ProcessInstance, ProcessVersion
 
 from .case_view import _called_version
 from .context import Context, get_or_404
 from .corrections import EVENT as CORRECTED
-from .incidents import REPAIR_EVENT
-from .replay import MIGRATED, MOVED, Diverged, replay_events
+from .form_values import Value
+from .replay import MIGRATED, Diverged, replay_events
+from .timeline import Change, timeline
 from .veiligheidskaart import LATE_EVENT
-
-LABELS = {
-    "instance_started": "Procedure gestart",
-    "task_completed": "Taak afgerond",
-    "task_claimed": "Taak opgepakt",
-    "task_unclaimed": "Taak vrijgegeven",
-    "task_reassigned": "Taak overgedragen",
-    "message_delivered": "Bericht ontvangen",
-    "timer_fired": "Termijn verstreken",
-    "casus_afgesloten": "Casus afgesloten",
-    "casus_heropend": "Casus weer open",
-    LATE_EVENT: "Reactie van de ouders na de verzenddag vastgelegd",
-    CORRECTED: "Gegevens gecorrigeerd door de beheerder",
-    MOVED: "Casus verplaatst door de beheerder",
-    MIGRATED: "Gemigreerd door de procesbeheerder",
-    REPAIR_EVENT: "Hersteld door de beheerder",
-}
 
 
 @dataclass
@@ -79,9 +63,12 @@ class Frame:
     at: str  # RFC 3339, with seconds
     type: str
     actor: str
-    label: str
+    actor_name: str
+    label: str  # what happened, in the timeline's words
     instances: list[InstanceFrame]
     entered: dict  # the values this event entered (a form, a message, a correction)
+    values: list[Value]  # those values labelled by the form they were entered in
+    changes: list[Change]  # a correction's before and after
     instance_id: int | None = None  # the instance the event belongs to
     element: str | None = None  # the BPMN id of the task the event is about
 
@@ -101,7 +88,8 @@ def playback(ctx: Context, session: Session, case_id: int) -> Playback:
     get_or_404(session, Case, case_id, "Casus")
     history = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
     instances = {i.id: i for i in session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id))}
-    task_names = dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.case_id == case_id)).all())
+    # The timeline words each event and labels its values by the form of the version run then.
+    entries = {e.seq: e for e in timeline(ctx, session, case_id) if e.seq is not None}
     result = Playback(case_id, [], len(history))
     runs: dict[int, Run] = {}
     marks: dict[int, set[tuple[str, str]]] = {}  # instance id -> (process id, BPMN id) done
@@ -120,16 +108,17 @@ def playback(ctx: Context, session: Session, case_id: int) -> Playback:
             for step in replayed.log.steps if replayed.log else ():
                 if step["bpmn_id"]:
                     done.add((step["process_id"], step["bpmn_id"]))
+            entry = entries[event.seq]
             result.frames.append(Frame(
-                seq=event.seq, at=_rfc3339(event), type=event.type, actor=event.actor,
-                label=_label(event, current, task_names), entered=_entered(event),
+                seq=event.seq, at=_rfc3339(event), type=event.type, actor=event.actor, actor_name=entry.actor_name,
+                label=entry.title, entered=_entered(event), values=entry.values, changes=entry.changes,
                 instance_id=event.instance_id, element=event.task_bpmn_id,
                 instances=[_instance_frame(session, result, instances[iid], current[iid], runs[iid], marks.get(iid, set()))
                            for iid in sorted(runs) if iid in current],
             ))
     except Diverged as exc:
         result.diverged_at = exc.event.seq
-        result.reason = (f"Gebeurtenis {exc.event.seq} ({LABELS.get(exc.event.type, exc.event.type)} op "
+        result.reason = (f"Gebeurtenis {exc.event.seq} ({entries[exc.event.seq].title} op "
                          f"{exc.event.at.astimezone(TZ).strftime('%d-%m-%Y %H:%M:%S')}) kon bij het opnieuw afspelen niet "
                          f"worden nagespeeld: {exc.reason}. Wat daarna gebeurde is hier niet te zien.")
     for version in {v.id: v for v in current.values()}.values():
@@ -161,21 +150,6 @@ def _entered(event: Event) -> dict:
     if event.type == CORRECTED:
         return {data.get("veld"): data.get("na")}
     return {}
-
-
-def _label(event: Event, current: dict[int, ProcessVersion], task_names: dict[int, str]) -> str:
-    data = event.data or {}
-    label = LABELS.get(event.type, event.type.replace("_", " "))
-    if event.type == "instance_started":
-        version = current.get(event.instance_id)
-        return f"{label}: {(version.name if version else None) or data.get('process_id')}"
-    if event.type.startswith("task_"):
-        return f"{label}: {data.get('task') or task_names.get(event.human_task_id) or event.task_bpmn_id}"
-    if event.type == "message_delivered":
-        return f"{label}: {str(data.get('message') or '').replace('_', ' ')}"
-    if event.type == CORRECTED:
-        return f"{label}: {data.get('veld')}"
-    return label
 
 
 def _rfc3339(event: Event) -> str:

@@ -5,7 +5,7 @@ from app.formdefs import FormDefinition
 from app.service.form_values import labelled, moment
 from app.service.playback import Playback
 
-from .common import persoon, user_names
+from .common import user_names
 
 
 def playback_json(result: Playback) -> dict:
@@ -24,9 +24,10 @@ def playback_json(result: Playback) -> dict:
                                     "versie": pv.version, "xml": pv.xml} for pv in result.versions.values()},
         "stappen": [{
             "seq": f.seq, "at": f.at, "moment": moment(f.at, seconds=True), "type": f.type, "label": f.label,
-            "actor": f.actor, "door": persoon(f.actor), "instantie": f.instance_id,
+            "actor": f.actor, "door": f.actor_name, "instantie": f.instance_id,
             "element": f.element,
-            "ingevoerd": values(f.entered),
+            "ingevoerd": [v.as_dict() for v in f.values],
+            "wijzigingen": [c.as_dict() for c in f.changes],
             "procedures": [{
                 "instantie": i.instance_id, "process_id": i.process_id, "naam": i.name or i.process_id,
                 "versie": i.version, "process_version_id": i.process_version_id, "afgerond": i.finished,

@@ -81,6 +81,21 @@ def test_one_frame_per_event_with_the_path_tokens_and_data_of_that_moment(servic
     assert result.fields["advies_tekst"].label
 
 
+def test_a_correction_is_a_step_with_the_value_before_and_after(service, clock):
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    case.complete("Task_CabHouden", cab("interventiegesprek"))
+    service.upsert_user("bea", "Bea Beheerder", ["beheerder"], email="bea@example.org")
+    service.correct_data(case.case_id, case.instance().id, "advies_tekst", "Gecorrigeerd advies.", "bea", "Typfout")
+    before, corrected = _frames(service, case).frames[-2:]
+    assert corrected.type == "gegevens_gecorrigeerd" and corrected.actor_name == "Bea Beheerder"
+    assert corrected.label == "Gegevens gecorrigeerd door de beheerder: advies_tekst"
+    (change,) = corrected.changes
+    assert (change.before, change.after) == (cab("interventiegesprek")["advies_tekst"], "Gecorrigeerd advies.")
+    assert before.instances[0].data["advies_tekst"] == change.before
+    assert corrected.instances[0].data["advies_tekst"] == "Gecorrigeerd advies."
+    assert corrected.instances[0].active() == before.instances[0].active()  # no token moved
+
+
 def _drop_guard(service):
     with service.engine.begin() as connection:
         if service.engine.dialect.name == "sqlite":

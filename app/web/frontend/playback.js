@@ -20,6 +20,14 @@ function values(items) {
   ]));
 }
 
+// A correction: per field the value before and after.
+function changes(items) {
+  return el('dl', { className: 'waarden' }, items.flatMap((item) => [
+    el('dt', {}, item.label),
+    el('dd', {}, `was: ${item.before}; nu: ${item.after}`),
+  ]));
+}
+
 class Player {
   constructor(root, data) {
     this.root = root;
@@ -59,7 +67,7 @@ class Player {
     this.root.dataset.stap = String(index + 1);
     this.caseData.replaceChildren(...step.procedures.map((p) => el('div', { className: 'procedure' },
       el('h4', {}, `${p.naam} (versie ${p.versie})${p.afgerond ? ', afgerond' : ''}`), values(p.gegevens))));
-    this.entered.replaceChildren(values(step.ingevoerd));
+    this.entered.replaceChildren(step.wijzigingen.length ? changes(step.wijzigingen) : values(step.ingevoerd));
     this.shown = this.showDiagrams(step);
     return this.shown;
   }
