@@ -186,7 +186,7 @@ def _sent(session: Session, export: Export, case_id: int) -> tuple[int, int]:
     messages = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id)
                                .order_by(OutboxMessage.id)).all()
     for message in messages:
-        folder = f"verzonden/berichten/{message.id}-{_safe(message.reason)}"
+        folder = f"verzonden/berichten/{message.id:05d}-{_safe(message.reason)}"  # numbered: sorted as sent
         attachments = session.scalars(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)
                                       .order_by(OutboxAttachment.id)).all()
         names = []
@@ -198,8 +198,9 @@ def _sent(session: Session, export: Export, case_id: int) -> tuple[int, int]:
                 names.append(f"{attachment.filename} (nog niet gemaakt)")
         export.files[f"{folder}/bericht.txt"] = (
             f"Onderwerp: {message.subject}\nAan: {', '.join(message.recipients or [])}\n"
-            f"Aangemaakt: {_shown(message.created_at)}\nVerstuurd: {_shown(message.sent_at) or 'nee'} "
-            f"({message.status})\nBijlagen: {', '.join(names) or 'geen'}\n\n{message.body}\n").encode("utf-8")
+            f"Aangemaakt: {_shown(message.created_at)}\nVerstuurd: {_shown(message.sent_at) or 'nog niet'} "
+            f"({case_timeline.MAIL_STATUS.get(message.status, message.status)})\n"
+            f"Bijlagen: {', '.join(names) or 'geen'}\n\n{message.body}\n").encode("utf-8")
     return len(sends), len(messages)
 
 
