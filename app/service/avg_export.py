@@ -122,8 +122,8 @@ def _case_data(session: Session, case: Case) -> dict:
         "concepten": [{"taak_id": d.human_task_id, "gebruiker": d.username, "opgeslagen_op": _iso(d.saved_at),
                        "gegevens": d.data} for d in drafts],
         "incidenten": [{"id": p.id, "stap": p.element_name or p.element_id, "melding": p.message,
-                        "gegevens_gezien": p.data_seen, "eerste_keer": _iso(p.first_at), "laatste_keer": _iso(p.last_at),
-                        "status": p.status} for p in problems],
+                        "gegevens_gezien": p.data_seen, "eerste_keer": _iso(p.first_at),
+                        "laatste_keer": _iso(p.last_at), "status": p.status} for p in problems],
         "achttien_besprekingen": [{"jeugdige": s.jeugdige, "gestart_op": _iso(s.gestart_op)} for s in starts],
     }
 
@@ -145,7 +145,8 @@ vertical-align:top;text-align:left}ul{margin:0;padding-left:1.2em}</style></head
 <table><thead><tr><th>Moment</th><th>Wie</th><th>Soort</th><th>Wat</th><th>Waarden en wijzigingen</th></tr></thead>
 <tbody>{% for e in entries %}<tr><td>{{ e.shown }}</td><td>{{ e.actor_name }}</td><td>{{ e.label }}</td>
 <td>{{ e.title }}</td><td><ul>{% for v in e["values"] %}<li>{{ v.label }}: {{ v.text }}{% if v.rows %}<ul>
-{% for row in v.rows %}<li>{% for c in row %}{{ c.label }}: {{ c.text }}{% if not loop.last %}; {% endif %}{% endfor %}</li>
+{% for row in v.rows %}<li>{% for c in row %}{{ c.label }}: {{ c.text }}{% if not loop.last %}; {% endif %}
+{% endfor %}</li>
 {% endfor %}</ul>{% endif %}</li>{% endfor %}{% for c in e.changes %}<li>{{ c.label }}: was {{ c.before }}, werd
 {{ c.after }}</li>{% endfor %}{% for d in e.details %}<li>{{ d }}</li>{% endfor %}</ul></td></tr>
 {% endfor %}</tbody></table></body></html>
