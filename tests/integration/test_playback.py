@@ -88,7 +88,7 @@ def test_a_correction_is_a_step_with_the_value_before_and_after(service, clock):
     service.correct_data(case.case_id, case.instance().id, "advies_tekst", "Gecorrigeerd advies.", "bea", "Typfout")
     before, corrected = _frames(service, case).frames[-2:]
     assert corrected.type == "gegevens_gecorrigeerd" and corrected.actor_name == "Bea Beheerder"
-    assert corrected.label == "Gegevens gecorrigeerd door de beheerder: advies_tekst"
+    assert corrected.label == "Gegevens gecorrigeerd door de beheerder: Advies"  # the field's label in its form
     (change,) = corrected.changes
     assert (change.before, change.after) == (cab("interventiegesprek")["advies_tekst"], "Gecorrigeerd advies.")
     assert before.instances[0].data["advies_tekst"] == change.before
@@ -121,10 +121,21 @@ def test_a_tampered_event_stops_the_playback_there_with_the_reason(service, cloc
     assert "Wat daarna gebeurde is hier niet te zien" in result.reason
 
 
+def _read_as_auditor(browser, case_id: int, url: str):
+    """GET `url`; where the auditor is first asked for a reason of access (NEN 7513), give one."""
+    response = browser.get(url)
+    if response.status_code == 302 and f"/casussen/{case_id}/reden" in response.headers["Location"]:
+        form = browser.get(response.headers["Location"]).get_data(as_text=True)
+        doel = re.search(r'name="doel" value="([^"]+)"', form).group(1)
+        browser.post(f"/casussen/{case_id}/reden", {"doel": doel, "toelichting": "Controle van het dossier."})
+        response = browser.get(url)
+    return response
+
+
 def test_the_player_json_is_for_who_may_see_the_case(service, clock):
     case = _case(service, clock)
     web = build_web(service, clock)
-    response = web.browser("ahmed").get(f"/casussen/{case.case_id}/afspelen.json")  # the auditor
+    response = _read_as_auditor(web.browser("ahmed"), case.case_id, f"/casussen/{case.case_id}/afspelen.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = response.get_json()
     assert body["afwijking"] is None and body["gebeurtenissen"] == len(body["stappen"]) == 5
