@@ -17,11 +17,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import ConfigError
 from persistence.models import (
+    VernietigingLopend,
     AchttienStart,
     Case,
     CaseMember,
@@ -98,18 +99,12 @@ def due(session: Session, now: datetime, years: int | None = None) -> list[DueCa
 
 def _delete_events(session: Session, case_ids: list[int]) -> None:
     """The event log refuses deletes (a trigger); destruction at the end of the term is the one
-    lawful exception. The trigger is lifted inside this transaction only: DDL is transactional on
-    SQLite and PostgreSQL, so a failure puts it back with the rollback, and no other writer can
-    touch the event table until the commit (SQLite: one writer; PostgreSQL: ALTER TABLE locks it)."""
-    if session.bind.dialect.name == "sqlite":
-        session.execute(text("DROP TRIGGER event_no_delete"))
-        session.execute(delete(Event).where(Event.case_id.in_(case_ids)))
-        session.execute(text("CREATE TRIGGER event_no_delete BEFORE DELETE ON event "
-                             "BEGIN SELECT RAISE(ABORT, 'event log is append-only'); END"))
-    else:
-        session.execute(text("ALTER TABLE event DISABLE TRIGGER event_append_only"))
-        session.execute(delete(Event).where(Event.case_id.in_(case_ids)))
-        session.execute(text("ALTER TABLE event ENABLE TRIGGER event_append_only"))
+    lawful exception. The trigger lets the events of a case through while the case is named in
+    vernietiging_lopend (migration 0011), which this transaction fills and empties again: no DDL,
+    no lock on the whole table, nothing a table owner's rights are needed for."""
+    session.execute(insert(VernietigingLopend), [{"case_id": case_id} for case_id in case_ids])
+    session.execute(delete(Event).where(Event.case_id.in_(case_ids)))
+    session.execute(delete(VernietigingLopend).where(VernietigingLopend.case_id.in_(case_ids)))
 
 
 def _remove_personal_data(session: Session, case_ids: list[int]) -> None:
