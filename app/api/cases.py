@@ -10,7 +10,15 @@ from app.service import InvalidInput, NotFound
 from .access_logging import HEADER_DOCS, logs_access
 from .auth import current_username, require_may_act, service
 from .blueprint import Blueprint
-from .schemas import CaseDetailSchema, CaseQuerySchema, CaseSchema, EventSchema, ProcessSchema, StartCaseSchema
+from .schemas import (
+    CaseDetailSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    HistoryQuerySchema,
+    ProcessSchema,
+    StartCaseSchema,
+    TimelineEntrySchema,
+)
 
 blp = Blueprint("api_cases", __name__, url_prefix="/api", description="Casussen en procedures")
 
@@ -60,14 +68,19 @@ class Case(MethodView):
 
 @blp.route("/cases/<int:case_id>/history")
 class CaseHistory(MethodView):
-    @blp.response(200, EventSchema(many=True))
+    @blp.arguments(HistoryQuerySchema, location="query")
+    @blp.response(200, TimelineEntrySchema(many=True))
     @blp.errors(404, 428, e404="Bestaat niet, of u bent niet bij deze casus betrokken")
     @blp.doc(parameters=HEADER_DOCS)
     @blp.doc(summary="De geschiedenis van een casus: wie deed wat, wanneer, met welke gegevens",
-             description="In volgorde (seq). Elke gebeurtenis draagt de hash van de keten.")
+             description="In volgorde: de gebeurtenissen (seq, met de hash van de keten en de ingevulde waarden "
+                         "met hun labels), met ertussen de versies van de Veiligheidskaart (voor en na), de mails "
+                         "van de casus met hun status en de verstuurde documenten. Filters (te combineren): "
+                         "`procedure`, `persoon`, `soort`.")
     @logs_access(case=lambda kw: kw["case_id"])
-    def get(self, case_id):
-        return service().history_for(current_username(), case_id)
+    def get(self, args, case_id):
+        entries, _ = service().timeline(current_username(), case_id, args)
+        return entries
 
 
 @blp.route("/processes")

@@ -10,6 +10,7 @@ from marshmallow import INCLUDE, RAISE, Schema, fields, pre_dump, validate
 
 from app.engine.clock import TZ
 from app.service.inbox import DEADLINES, MAX_PAGE, TABS
+from app.service.timeline import KINDS as TIMELINE_KINDS
 
 # --- answers -------------------------------------------------------------------------------------
 
@@ -193,17 +194,63 @@ class CaseDetailSchema(CaseSchema):
         return view
 
 
-class EventSchema(Schema):
-    seq = fields.Integer()
+class ValueSchema(Schema):
+    field = fields.String(metadata={"description": "veldnaam in het formulier"})
+    label = fields.String(metadata={"description": "het label van het veld in het formulier"})
+    text = fields.String(metadata={"description": "de waarde zoals een mens haar leest (datum 12-05-2026, keuze "
+                                                 "bij haar label, persoon bij naam; bij een lijst het aantal rijen)"})
+    rows = fields.List(fields.List(fields.Nested(lambda: ValueSchema())), allow_none=True,
+                       metadata={"description": "bij een lijst: per rij de waarden (field, label, text)"})
+
+
+class SubmittedSchema(Schema):
+    data = fields.Dict(metadata={"description": "de gegevens precies zoals ingediend"})
+    values = fields.List(fields.Nested(ValueSchema), metadata={"description": "dezelfde gegevens met de labels van "
+                                                                              "het formulier van de versie van de casus"})
+    completed_by = fields.String()
+    completed_by_name = fields.String()
+    completed_at = LocalDateTime()
+
+
+class ChangeSchema(Schema):
+    label = fields.String()
+    before = fields.String()
+    after = fields.String()
+
+
+class TimelineEntrySchema(Schema):
+    """One line of a case's timeline: an event (with `seq`, `data`, `hash`), or a Veiligheidskaart
+    version, a mail or a document sent (`seq`, `data` and `hash` null)."""
+
+    seq = fields.Integer(allow_none=True)
     at = LocalDateTime()
-    type = fields.String()
+    type = fields.String(metadata={"description": "het type gebeurtenis, of vk_versie, mail, vk_verzending"})
     actor = fields.String()
     actor_type = fields.String()
     instance_id = fields.Integer(allow_none=True)
-    task = fields.String(attribute="task_bpmn_id", allow_none=True)
-    task_id = fields.Integer(attribute="human_task_id", allow_none=True)
-    data = fields.Dict()
-    hash = fields.String()
+    task = fields.String(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    data = fields.Dict(allow_none=True)
+    hash = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": "soort: " + ", ".join(TIMELINE_KINDS)})
+    label = fields.String(metadata={"description": "de soort in het Nederlands"})
+    title = fields.String(metadata={"description": "wat er gebeurde, in één regel"})
+    actor_name = fields.String()
+    process_id = fields.String(allow_none=True)
+    values = fields.List(fields.Nested(ValueSchema), metadata={"description": "de ingevulde waarden, gelabeld"})
+    changes = fields.List(fields.Nested(ChangeSchema), metadata={
+        "description": "bij een correctie van gegevens of een nieuwe versie van de Veiligheidskaart: voor en na"})
+    details = fields.List(fields.String())
+
+    @pre_dump
+    def _from_entry(self, entry, **kwargs):
+        if not hasattr(entry, "as_dict"):
+            return entry
+        event = entry.event
+        return {**entry.as_dict(), "at": entry.at,
+                "actor_type": event.actor_type if event else ("system" if entry.actor == "systeem" else "user"),
+                "task": event.task_bpmn_id if event else None, "data": event.data if event else None,
+                "hash": event.hash if event else None}
 
 
 class TaskDetailSchema(Schema):
@@ -213,6 +260,8 @@ class TaskDetailSchema(Schema):
     form = fields.Dict(allow_none=True, metadata={"description": "het formulier als JSON Schema (draft 2020-12); "
                                                                 "x-show-if: veld alleen bij die voorwaarde"})
     draft = fields.Dict(allow_none=True, metadata={"description": "uw concept, als u er een bewaarde"})
+    submitted = fields.Nested(SubmittedSchema, allow_none=True, metadata={
+        "description": "bij een afgeronde taak: wat is ingediend, door wie en wanneer (anders null)"})
 
 
 class CompletedSchema(Schema):
@@ -248,6 +297,14 @@ class StartCaseSchema(StrictSchema):
                                metadata={"description": "een procedure uit GET /api/processes, bijv. "
                                                         "p0_consultatie_advies"})
     data = fields.Dict(required=True, metadata={"description": "de casusgegevens: zie het startformulier"})
+
+
+class HistoryQuerySchema(StrictSchema):
+    procedure = fields.String(validate=validate.Length(max=120), metadata={"description": "process_id"})
+    persoon = fields.String(validate=validate.Length(max=80), metadata={"description": "gebruikersnaam van wie het "
+                                                                                      "deed (of systeem)"})
+    soort = fields.String(validate=validate.OneOf(TIMELINE_KINDS, error="Kies een van: {choices}."),
+                          metadata={"description": "soort gebeurtenis"})
 
 
 class TaskQuerySchema(StrictSchema):

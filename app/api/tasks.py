@@ -67,13 +67,18 @@ class Task(MethodView):
     @blp.response(200, TaskDetailSchema)
     @blp.errors(404, 428)
     @blp.doc(parameters=HEADER_DOCS)
-    @blp.doc(summary="Eén taak met haar formulier (JSON Schema) en uw concept")
+    @blp.doc(summary="Eén taak met haar formulier (JSON Schema) en uw concept; afgerond: wat is ingediend",
+             description="Een afgeronde taak ziet iedereen die de casus mag zien, met in `submitted` de gegevens "
+                         "zoals ingediend (ook gelabeld), door wie en wanneer.")
     @logs_access(case=lambda kw: service().case_id_of_task(kw["task_id"]))
     def get(self, task_id):
-        task, case, draft = service().task_for(current_username(), task_id)
+        username = current_username()
+        task, case, draft = service().task_for(username, task_id)
         definition = service().task_form(task)  # with the people the pickers may choose in this case
         form = to_json_schema(definition) if definition else None
-        return {"task": task, "documentation": task.documentation, "case": case, "form": form, "draft": draft}
+        submitted = service().submitted(username, task_id) if task.state == "completed" else None
+        return {"task": task, "documentation": task.documentation, "case": case, "form": form, "draft": draft,
+                "submitted": submitted}
 
 
 @blp.route("/<int:task_id>/claim")

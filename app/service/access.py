@@ -112,6 +112,20 @@ def require_task(session: Session, user: User, task_id: int) -> HumanTask:
     return task
 
 
+def require_task_to_read(session: Session, user: User, task_id: int) -> HumanTask:
+    """A task to look at: one the user may work on (require_task), or a completed task of a case
+    the user may see (its values as submitted are part of the case)."""
+    try:
+        return require_task(session, user, task_id)
+    except NotFound:
+        task = session.get(HumanTask, task_id)
+        visible = session.scalar(select(Case.id).where(Case.id == task.case_id, visible_case_clause(user))) \
+            if task is not None and task.state == "completed" else None
+        if visible is None:
+            raise
+        return task
+
+
 def in_scope(session: Session, user: User, case: Case, role: str) -> bool:
     """May `user` work for `role` in `case` (the gemeente or organisation fits, or it is regional)?"""
     if role not in (user.rollen or []):

@@ -44,11 +44,18 @@ class CaseView:
     problems: int = 0  # open incidents of the case
 
 
-def _called_version(session: Session, process_id: str, sha: str | None) -> ProcessVersion | None:
-    query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+def _called_version(session: Session, caller: ProcessVersion, process_id: str) -> ProcessVersion | None:
+    """The version of a called process as deployed with `caller`: its content, deployed with it or
+    before it (a later version with the same content, e.g. after a revert, is not what the case ran)."""
+    query = select(ProcessVersion).where(ProcessVersion.process_id == process_id,
+                                         ProcessVersion.deployed_at <= caller.deployed_at)
+    sha = (caller.called_sha256 or {}).get(process_id)
     if sha:
         query = query.where(ProcessVersion.sha256 == sha)
-    return session.scalars(query.order_by(ProcessVersion.version.desc()).limit(1)).first()
+    order = [ProcessVersion.deployed_at.desc(), ProcessVersion.version.desc()]
+    if caller.deployment_id:
+        order.insert(0, (ProcessVersion.deployment_id == caller.deployment_id).desc())
+    return session.scalars(query.order_by(*order).limit(1)).first()
 
 
 def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseView:
@@ -85,8 +92,7 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
                                         if any(pid == p for pid, _ in marks | active)]
         diagrams = []
         for process_id in shown:
-            pv = version if process_id == version.process_id else _called_version(
-                session, process_id, (version.called_sha256 or {}).get(process_id))
+            pv = version if process_id == version.process_id else _called_version(session, version, process_id)
             if pv is None:
                 continue
             diagrams.append(DiagramView(

@@ -132,8 +132,7 @@ def _instance_frame(session: Session, result: Playback, instance: ProcessInstanc
     reached = done | active
     diagrams = []
     for process_id in [version.process_id] + [p for p in version.called_processes or [] if any(pid == p for pid, _ in reached)]:
-        pv = version if process_id == version.process_id else _called_version(
-            session, process_id, (version.called_sha256 or {}).get(process_id))
+        pv = version if process_id == version.process_id else _called_version(session, version, process_id)
         if pv is None:
             continue
         result.versions[pv.id] = pv

@@ -19,6 +19,7 @@ from . import letters  # noqa: F401 - registers the invitation letters' AFTER_AC
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
 from . import task_rules
+from . import timeline as case_timeline
 from .audit_key import AuditKey
 from .context import Context, get_or_404, load_parameters
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -488,10 +489,27 @@ class Service:
             return session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
 
     def task_for(self, username: str, task_id: int) -> tuple[HumanTask, Case, dict | None]:
-        """The task (if it is for this user), its case, and the user's draft of it."""
+        """The task (if it is for this user, or completed in a case they may see), its case, and
+        the user's draft of it."""
         with self.ctx.reading() as session:
-            task = access.require_task(session, users.require_user(session, username), task_id)
+            task = access.require_task_to_read(session, users.require_user(session, username), task_id)
             return task, task.case, tasks.draft_for(session, task_id, username)
+
+    def submitted(self, username: str, task_id: int) -> "case_timeline.Submitted | None":
+        """What was submitted with a completed task: values labelled by its form, who, when."""
+        with self.ctx.reading() as session:
+            task = access.require_task_to_read(session, users.require_user(session, username), task_id)
+            return case_timeline.submitted(self.ctx, session, task) if task.state == "completed" else None
+
+    def timeline(self, username: str, case_id: int, filters=None):
+        """(entries, options): the case's timeline narrowed by `filters` (procedure, persoon,
+        soort), and what the filters can choose from in this case."""
+        with self.ctx.reading() as session:
+            access.require_case(session, users.require_user(session, username), case_id)
+            entries = case_timeline.timeline(self.ctx, session, case_id)
+            chosen = case_timeline.Filters.of(filters)
+            return ([e for e in entries if chosen.keep(e)],
+                    case_timeline.options(self.ctx, session, case_id, entries))
 
     def task_form(self, task: HumanTask):
         """The task's form with the people pickers' choices for its case filled in (None: no form)."""
@@ -686,12 +704,6 @@ class Service:
             starters = session.scalars(select(ProcessVersion.start_role)
                                        .where(ProcessVersion.start_form.is_not(None)).distinct()).all()
             return any(set((s or "").split(",")) & set(user.rollen or []) for s in starters)
-
-    def case_task_names(self, username: str, case_id: int) -> dict[int, str]:
-        """{human task id: name} of every task of a case the user may see (for its history)."""
-        with self.ctx.reading() as session:
-            access.require_case(session, users.require_user(session, username), case_id)
-            return dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.case_id == case_id)).all())
 
     def deliver_message_for(self, username: str, case_id: int, name: str, payload: dict):
         """A message from outside (e.g. the parents' reaction) recorded by a person: the case's

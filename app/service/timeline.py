@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
 from app.formdefs import FormDefinitionError
-from persistence.models import Event, HumanTask, OutboxMessage, ProcessInstance, ProcessVersion, User, VkVersie
+from persistence.models import (
+    Event,
+    HumanTask,
+    OutboxAttachment,
+    OutboxMessage,
+    ProcessInstance,
+    ProcessVersion,
+    User,
+    VkVersie,
+)
 
 from . import veiligheidskaart as vk
 from .context import Context
@@ -49,7 +58,7 @@ EVENT_KINDS = {
 MAIL_STATUS = {"pending": "wacht op verzending", "sending": "wordt verstuurd", "sent": "verstuurd",
                "failed": "mislukt"}
 SEND_STATUS = {"verzonden": "verstuurd", "niet_gedeeld": "niet gedeeld: geen toestemming"}
-_EVENT_MAIL = re.compile(r"^\d+:(\d+):\d+$")  # notifications' dedup key: case:event seq:index
+_EVENT_MAIL = re.compile(r"^\d+:(\d+):")  # a mail of an act: its dedup key starts with case:event seq:
 
 
 @dataclass
@@ -79,6 +88,7 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
     event: Event | None = field(default=None, repr=False, compare=False)  # the recorded event, if one
+    mail_id: int | None = field(default=None, repr=False, compare=False)
     _order: tuple = field(default=(), repr=False, compare=False)
 
     def as_dict(self) -> dict:
@@ -132,6 +142,7 @@ class _Reader:
         self.instances = {i.id: i for i in session.scalars(select(ProcessInstance)
                                                             .where(ProcessInstance.case_id == case_id))}
         self.version_of: dict[int, int] = {}  # instance -> the version it ran on at the event read last
+        self.entered: dict[tuple[int, str], object] = {}  # (instance, field) -> the field it was last entered in
 
     def person(self, username: str | None) -> str:
         if not username:
@@ -178,7 +189,8 @@ def _title(reader: _Reader, event: Event, kind: str) -> str:
         late = " (na de verzenddag)" if event.type == vk.LATE_EVENT else ""
         return f"Bericht ontvangen{late}: {words(data.get('message'))}"
     if event.type == "gegevens_gecorrigeerd":
-        return f"Gegevens gecorrigeerd door de beheerder: {data.get('veld')}"
+        spec = _corrected_field(reader, event, data.get("veld") or "")
+        return f"Gegevens gecorrigeerd door de beheerder: {spec.label if spec else data.get('veld')}"
     if event.type == "reparatie":
         return f"Opnieuw geprobeerd door de beheerder (incident {data.get('incident')})"
     if event.type == "verplaatst":
@@ -210,14 +222,31 @@ def _values(reader: _Reader, event: Event) -> list[Value]:
         definition = reader.form(event.instance_id, MESSAGE_FORM.format(data.get("message")))
     else:
         definition = None
+    for spec in definition.fields if definition else ():
+        if spec.name in entered:
+            reader.entered[(event.instance_id, spec.name)] = spec
     return labelled(definition, entered, reader.names)
+
+
+def _corrected_field(reader: _Reader, event: Event, name: str):
+    """The field's definition where it was last entered, or in the form of a task the correction
+    wrote into, else in any form of the version (one name can have other labels in other forms)."""
+    if (event.instance_id, name) in reader.entered:
+        return reader.entered[(event.instance_id, name)]
+    elements = set((event.data or {}).get("elementen") or [])
+    for task in reader.tasks.values():
+        if task.instance_id == event.instance_id and task.bpmn_id in elements:
+            definition = reader.form(event.instance_id, task.form_key)
+            if definition is not None and definition.field(name) is not None:
+                return definition.field(name)
+    return field_of(reader.forms(event.instance_id), name)
 
 
 def _changes(reader: _Reader, event: Event) -> list[Change]:
     data = event.data or {}
     if event.type != "gegevens_gecorrigeerd":
         return []
-    spec = field_of(reader.forms(event.instance_id), data.get("veld") or "")
+    spec = _corrected_field(reader, event, data.get("veld") or "")
     before = sorted({text_of(spec, v, reader.names) for v in (data.get("voor") or {}).values()}) or [EMPTY]
     return [Change(spec.label if spec else words(data.get("veld")), ", ".join(before),
                    text_of(spec, data.get("na"), reader.names))]
@@ -315,18 +344,23 @@ def _mail_entries(reader: _Reader, case_id: int, events: dict[int, Entry]) -> li
             kind="mail", label=KINDS["mail"], title=f"Mail: {mail.subject}", at=mail.created_at, actor=SYSTEM,
             actor_name=reader.person(SYSTEM), process_id=cause.process_id if cause else None, type="mail",
             details=[f"Aan: {', '.join(mail.recipients or [])}", f"Status: {status}"],
-            _order=(cause.seq,) if cause else ()))
+            mail_id=mail.id, _order=(cause.seq,) if cause else ()))
     return entries
 
 
-def _send_entries(reader: _Reader, case_id: int) -> list[Entry]:
+def _send_entries(reader: _Reader, case_id: int, mails: list[Entry]) -> list[Entry]:
+    """The send log; a send goes right after the event whose mail carried the document."""
+    by_mail = {e.mail_id: e._order for e in mails if e._order}
+    anchors = {send: by_mail[message] for message, send in reader.session.execute(
+        select(OutboxAttachment.message_id, OutboxAttachment.vk_verzending_id).where(
+            OutboxAttachment.vk_verzending_id.is_not(None), OutboxAttachment.message_id.in_(list(by_mail) or [0])))}
     return [Entry(
         kind="verzending", label=KINDS["verzending"],
         title=f"Veiligheidskaart versie {row.versie} verstuurd ({words(row.reden)})", at=row.op, actor=SYSTEM,
         actor_name=reader.person(SYSTEM), type="vk_verzending",
         details=[f"Aan: {', '.join(row.aan or []) or EMPTY}", f"Status: {SEND_STATUS.get(row.status, row.status)}"]
         + ([f"Toelichting: {row.toelichting}"] if row.toelichting else [])
-        + ([f"Bestand: {row.bestandsnaam}"] if row.bestandsnaam else []))
+        + ([f"Bestand: {row.bestandsnaam}"] if row.bestandsnaam else []), _order=anchors.get(row.id, ()))
         for row in vk.sends(reader.session, case_id)]
 
 
@@ -382,8 +416,8 @@ def timeline(ctx: Context, session: Session, case_id: int, filters=None) -> list
     events = [_event_entry(reader, e) for e in session.scalars(
         select(Event).where(Event.case_id == case_id).order_by(Event.seq))]
     by_seq = {e.seq: e for e in events}
-    others = (_card_entries(reader, case_id, by_seq) + _mail_entries(reader, case_id, by_seq)
-              + _send_entries(reader, case_id))
+    mails = _mail_entries(reader, case_id, by_seq)
+    others = _card_entries(reader, case_id, by_seq) + mails + _send_entries(reader, case_id, mails)
     _place(others, events)
     # A send has no procedure of its own: that of the event it followed.
     for entry in others:

@@ -15,7 +15,6 @@ from .blueprint import page_blueprint
 from .common import service
 from .formdata import form_to_data
 from .input_guard import checks_own_form
-from .history import history_lines
 from .playback import playback_json
 
 bp = page_blueprint("cases", __name__)
@@ -39,13 +38,15 @@ def case_page(case_id: int):
     view = service().case_view(username, case_id)
     if view.case.vernietigd_op is not None:  # a tombstone (app/service/retention.py): nothing else to show
         return render_template("case_destroyed.html", nav="casussen", case=view.case)
-    task_names = service().case_task_names(username, case_id)
+    # The timeline (app/service/timeline.py), narrowed by ?procedure=&persoon=&soort= (all combinable).
+    filters = {key: request.args.get(key, "").strip()[:120] for key in ("procedure", "persoon", "soort")}
+    timeline, filter_options = service().timeline(username, case_id, filters)
     # Also the parents' reaction after the sending day: it is never refused for being late.
     receivable = service().receivable_messages(username, case_id)
     waiting = [(name, title) for name, title, _ in receivable if name not in OWN_ACTIONS]
     actions = [(name, title) for name, title, _ in receivable if name in OWN_ACTIONS]
     return render_template("case.html", nav="casussen", view=view, case=view.case, waiting=waiting, actions=actions,
-                           history=history_lines(view.history, task_names))
+                           timeline=timeline, filters=filters, filter_options=filter_options)
 
 
 @bp.get("/casussen/<int:case_id>/diagrammen.json")

@@ -89,8 +89,16 @@ def datumtijd(value) -> str:
     return datum(value)
 
 
+def tijdstip(value: datetime | None) -> str:
+    """To the second, as an auditor reads it: 12-05-2026 10:00:05 (Dutch local time)."""
+    if value is None:
+        return ""
+    return (local(value) if value.tzinfo else value).strftime("%d-%m-%Y %H:%M:%S")
+
+
 def register(app) -> None:
     app.add_template_filter(role, "rol")
+    app.add_template_filter(tijdstip, "tijdstip")
     app.add_template_filter(words, "woorden")
     app.add_template_filter(datum, "datum")
     app.add_template_filter(datumtijd, "datumtijd")

@@ -1,5 +1,5 @@
 """The task page: the task's form, its documentation and the case beside it; save a draft,
-complete, reassign to a colleague."""
+complete, reassign to a colleague. A completed task shows what was submitted, read-only."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -48,8 +48,11 @@ def _render(task, case, values, *, errors=None, status=200, message=None, draft=
     if may_reassign and task.role:
         colleagues = [c for c in service().colleagues_with_role(task.role, task.case_id)
                       if c.username not in (user.username, task.assignee)]
+    submitted = service().submitted(user.username, task.id) if task.state == "completed" else None
+    read_only = submitted is not None and status == 200  # after a refused submission, what was typed stays
     return render_template(
-        "task.html", nav="werkbak", task=task, case=case, definition=_definition(task), values=values or {},
+        "task.html", nav="werkbak", task=task, case=case, submitted=submitted,
+        definition=None if read_only else _definition(task), values=values or {},
         errors=errors, message=message, may_work=works, draft=draft, may_reassign=may_reassign,
         colleagues=colleagues, reassign_errors=reassign_errors or {}, reassign_values=reassign_values or {},
         keuzes=service().regional_choices_for_task(task.documentation, task.form_key),

@@ -56,7 +56,10 @@ def test_field_names_follow_the_command_line_json(api):
     cli_task = task_json(service.tasks(case_id=case["id"])[0])
     assert {k: open_task(case, "Task_CabHouden")[k] for k in cli_task} == cli_task
     cli_events = [event_json(e) for e in service.case_history(case["id"])]
-    assert anna.get(f"/api/cases/{case['id']}/history").get_json() == cli_events
+    # The history is the timeline: its events carry the command line's fields (and labelled values).
+    events = [e for e in anna.get(f"/api/cases/{case['id']}/history").get_json() if e["seq"] is not None]
+    assert [{k: e[k] for k in cli} for e, cli in zip(events, cli_events)] == cli_events
+    assert len(events) == len(cli_events)
 
 
 def test_processes_you_may_start_come_with_their_form(api):

@@ -71,7 +71,7 @@ def test_claim_unclaim_draft_complete_and_the_next_task(api):
     assert body["next_task"]["task"] == "Task_MomentPlannen"
     assert body["next_task"]["assignee"] == "anna" and body["next_task"]["case_id"] == case["id"]
 
-    history = anna.get(f"/api/cases/{case['id']}/history").get_json()
+    history = [e for e in anna.get(f"/api/cases/{case['id']}/history").get_json() if e["seq"]]  # events only
     assert [e["type"] for e in history] == ["instance_started", "task_claimed", "task_unclaimed", "task_claimed",
                                            "task_completed", "task_completed"]
     assert history[4]["actor"] == "vera" and history[4]["data"]["data"]["advies_tekst"] == CAB["advies_tekst"]
@@ -101,7 +101,7 @@ def test_assign_to_a_colleague_with_a_reason(api):
     assert response.status_code == 200 and response.get_json()["assignee"] == "vince"
     assert [t["id"] for t in api.as_("vince").get("/api/tasks").get_json()["items"]] == [task["id"]]
     assert vera.get(f"/api/tasks/{task['id']}").status_code == 404  # no longer hers
-    event = api.as_("anna").get(f"/api/cases/{case['id']}/history").get_json()[-1]
+    event = [e for e in api.as_("anna").get(f"/api/cases/{case['id']}/history").get_json() if e["seq"]][-1]
     assert (event["type"], event["actor"]) == ("task_reassigned", "vera")
     assert event["data"] == {"van": "vera", "naar": "vince", "reden": "Vakantie tot 16 maart"}
 
@@ -283,5 +283,5 @@ def test_html_in_task_data_comes_back_verbatim(api):
     api.as_("vera").put(f"/api/tasks/{task['id']}/draft", json=data)
     assert api.as_("vera").get(f"/api/tasks/{task['id']}").get_json()["draft"]["advies_tekst"] == data["advies_tekst"]
     api.as_("vera").post(f"/api/tasks/{task['id']}/complete", json=data)
-    event = api.as_("anna").get(f"/api/cases/{case['id']}/history").get_json()[-1]
+    event = [e for e in api.as_("anna").get(f"/api/cases/{case['id']}/history").get_json() if e["seq"]][-1]
     assert event["data"]["data"]["advies_tekst"] == data["advies_tekst"]
