@@ -94,6 +94,7 @@ def playback(ctx: Context, session: Session, case_id: int) -> Playback:
     runs: dict[int, Run] = {}
     marks: dict[int, set[tuple[str, str]]] = {}  # instance id -> (process id, BPMN id) done
     current: dict[int, ProcessVersion] = {}  # instance id -> the version it runs on at this point
+    called: dict[tuple[int, str], ProcessVersion | None] = {}  # (caller version id, process id) -> its version
     try:
         for replayed in replay_events(ctx, session, history, runs):
             event = replayed.event
@@ -113,8 +114,8 @@ def playback(ctx: Context, session: Session, case_id: int) -> Playback:
                 seq=event.seq, at=_rfc3339(event), type=event.type, actor=event.actor, actor_name=entry.actor_name,
                 label=entry.title, entered=_entered(event), values=entry.values, changes=entry.changes,
                 instance_id=event.instance_id, element=event.task_bpmn_id,
-                instances=[_instance_frame(session, result, instances[iid], current[iid], runs[iid], marks.get(iid, set()))
-                           for iid in sorted(runs) if iid in current],
+                instances=[_instance_frame(session, result, called, instances[iid], current[iid], runs[iid],
+                                           marks.get(iid, set())) for iid in sorted(runs) if iid in current],
             ))
     except Diverged as exc:
         result.diverged_at = exc.event.seq
@@ -126,13 +127,18 @@ def playback(ctx: Context, session: Session, case_id: int) -> Playback:
     return result
 
 
-def _instance_frame(session: Session, result: Playback, instance: ProcessInstance, version: ProcessVersion,
-                    run: Run, done: set[tuple[str, str]]) -> InstanceFrame:
+def _instance_frame(session: Session, result: Playback, called: dict, instance: ProcessInstance,
+                    version: ProcessVersion, run: Run, done: set[tuple[str, str]]) -> InstanceFrame:
     active = run.active_elements() if not run.completed else set()
     reached = done | active
     diagrams = []
     for process_id in [version.process_id] + [p for p in version.called_processes or [] if any(pid == p for pid, _ in reached)]:
-        pv = version if process_id == version.process_id else _called_version(session, version, process_id)
+        if process_id == version.process_id:
+            pv = version
+        else:
+            if (version.id, process_id) not in called:  # one query per version and called process, not per frame
+                called[version.id, process_id] = _called_version(session, version, process_id)
+            pv = called[version.id, process_id]
         if pv is None:
             continue
         result.versions[pv.id] = pv
