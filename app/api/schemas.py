@@ -6,7 +6,7 @@ deadline's date.
 """
 from __future__ import annotations
 
-from marshmallow import INCLUDE, RAISE, Schema, fields, pre_dump, validate
+from marshmallow import INCLUDE, RAISE, Schema, fields, post_dump, pre_dump, validate
 
 from app.engine.clock import TZ
 from app.service.inbox import DEADLINES, MAX_PAGE, TABS
@@ -199,8 +199,14 @@ class ValueSchema(Schema):
     label = fields.String(metadata={"description": "het label van het veld in het formulier"})
     text = fields.String(metadata={"description": "de waarde zoals een mens haar leest (datum 12-05-2026, keuze "
                                                  "bij haar label, persoon bij naam; bij een lijst het aantal rijen)"})
-    rows = fields.List(fields.List(fields.Nested(lambda: ValueSchema())), allow_none=True,
-                       metadata={"description": "bij een lijst: per rij de waarden (field, label, text)"})
+    rows = fields.List(fields.List(fields.Nested(lambda: ValueSchema())),
+                       metadata={"description": "alleen bij een lijst: per rij de waarden (field, label, text)"})
+
+    @post_dump
+    def _rows_of_lists_only(self, data, **kwargs):
+        if data.get("rows") is None:
+            data.pop("rows", None)
+        return data
 
 
 class SubmittedSchema(Schema):
