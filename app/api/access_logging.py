@@ -64,6 +64,5 @@ def logs_access(*, case: Callable[[dict], int | None] | None = None, listed: Cal
             service().log_access(current_username(), ids, f"{request.method} {request.path}", request.remote_addr,
                                  None, doel, note)
             return result
-        wrapped.vht_access_logged = True
         return wrapped
     return decorate

@@ -586,6 +586,12 @@ class Service:
                 raise PermissionDenied("Alleen een auditor of beheerder ziet het toegangslog.")
             return access_log.search(session, filters, offset=offset, limit=limit)
 
+    def expire_access_log(self, dry_run: bool) -> int:
+        """Delete (or count) the access log's rows past VHT_TOEGANGSLOG_BEWAARJAREN; for `vht retention`."""
+        from . import access_log
+        with self.ctx.transaction() as session:
+            return access_log.expire(self.ctx, session, self.ctx.now(), dry_run)
+
     def case_id_by_reference(self, value: str) -> int | None:
         from . import access_log
         with self.ctx.reading() as session:

@@ -26,7 +26,7 @@ bp = page_blueprint("cases", __name__)
 def case_list():
     search = request.args.get("zoek", "").strip()[:100]
     rows = service().visible_cases(current_user().username, search=search or None)
-    listed(row.id for row in rows)
+    listed((row.id for row in rows), "zoekresultaat" if search else None)
     return render_template("cases.html", nav="casussen", cases=rows, zoek=search)
 
 
@@ -63,6 +63,7 @@ def case_diagrams(case_id: int):
 
 @bp.get("/casussen/<int:case_id>/afspelen.json")
 @login_required
+@logs_access("afspelen", CASE)
 def case_playback(case_id: int):
     """The player on the case page: the case at every recorded event, as replay reproduces it."""
     return jsonify(playback_json(service().playback(current_user().username, case_id)))
