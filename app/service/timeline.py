@@ -200,6 +200,10 @@ def _title(reader: _Reader, event: Event, kind: str) -> str:
     if event.type == "gemigreerd":
         return (f"Gemigreerd door de procesbeheerder: {reader.procedure(data.get('process_id'))} van versie "
                 f"{data.get('van')} naar versie {data.get('naar')}")
+    if event.type == "timer_fired":
+        timers = [step.get("name") or words(step.get("bpmn_id")) for step in data.get("steps", [])
+                  if "Timer" in str(step.get("type", "")) or str(step.get("bpmn_id", "")).startswith("Timer_")]
+        return f"Termijn verstreken: {', '.join(timers)}" if timers else "Termijn verstreken"
     if event.type == "casus_afgesloten":
         return "Casus afgesloten (alle procedures beëindigd, geen besluit van het VeiligheidsTeam open)"
     if event.type == "casus_heropend":

@@ -122,6 +122,27 @@ def test_the_veiligheidskaart_changes_sends_and_mails(service, clock):
     assert entries[entries.index(mail_to_rvdk) - 1].title == "Taak afgerond: Veiligheidskaart controleren voor de RvdK"
     assert sends[0].process_id == "p4_interventiegesprek_rvdk"
     assert len({e.label for e in entries}) == len({e.kind for e in entries})  # one Dutch label per kind
+    # The parents' reaction: a message, with its values labelled by the message's form.
+    [reaction_message] = [e for e in entries if e.kind == "bericht"]
+    assert reaction_message.label == "Bericht ontvangen" and reaction_message.values
+    assert "Wij herkennen ons niet in punt 2." in [v.text for v in reaction_message.values]
+
+
+def test_reassignments_timers_and_messages_are_kinds_of_their_own(service, clock):
+    case = _case(service, clock)
+    service.upsert_user("anke", "Anke Tweede", ["inbrenger"], gemeente="roosendaal", email="anke@example.org")
+    service.reassign(case.task("Task_VeiligheidInschatten").id, "anke", "Vakantie", "anna")
+    case.move_clock(timedelta(days=40))  # past the streeftermijn of P3
+    entries, _ = service.timeline("anna", case.case_id)
+    [handed] = [e for e in entries if e.kind == "overdracht"]
+    assert (handed.label, handed.actor) == ("Taak overgedragen", "anna")
+    assert handed.title == "Taak overgedragen: Veiligheid van alle betrokkenen inschatten, van Anna Inbrenger aan Anke Tweede"
+    assert handed.details == ["Reden: Vakantie"]
+    [timer] = [e for e in entries if e.kind == "termijn"]
+    assert (timer.label, timer.actor_name) == ("Termijn verstreken", "Systeem")
+    assert timer.title == "Termijn verstreken: Streeftermijn na CAB"
+    assert "Signalering: Streeftermijn overschreden" in timer.details
+    assert entries[entries.index(timer) + 1].title == "Mail: Termijn verstreken in casus " + case.case().referentie
 
 
 def test_filters_narrow_and_combine(service, clock):

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import deploy_settings
 from tests.procedures.gesprek_steps import cab
 
 from .helpers import build_web, html
@@ -126,3 +127,19 @@ def test_the_filters_narrow_the_timeline_and_combine(web, clock):
     assert mails and {k for k, _, _, _ in mails} == {"mail"} and len(mails) < len(everything)
     empty = html(anna.get(f"/casussen/{case_id}?soort=verzending"))
     assert _rows(empty) == [] and "Geen gebeurtenissen met deze filters." in empty
+
+
+def test_the_diagrams_are_those_of_the_version_the_case_ran_on(web, clock):
+    case_id, _ = _held(web, clock)
+    clock.advance(timedelta(minutes=5))
+    deploy_settings(web.service, streeftermijn_gesprek_dagen=10)  # version 2 of every procedure, same diagrams
+    anna = web.browser("anna")
+    diagrams = anna.get(f"/casussen/{case_id}/diagrammen.json").get_json()["diagrammen"]
+    assert {(d["process_id"], d["versie"]) for d in diagrams} == {("p0_consultatie_advies", 1), ("sp_vk_verwerken", 1)}
+    page = html(anna.get(f"/casussen/{case_id}"))
+    figures = re.findall(r'<figcaption>([^<]+) <span class="klein">\(versie (\d+)\)</span></figcaption>', page)
+    assert figures == [("Consultatie- en adviesbespreking", "1"), ("Advies verwerken in de Veiligheidskaart", "1")]
+    # A case started now runs on version 2, and says so.
+    newer = web.start_case()
+    web.complete(newer, "Task_CabHouden", CAB, "vera")
+    assert {d["versie"] for d in anna.get(f"/casussen/{newer}/diagrammen.json").get_json()["diagrammen"]} == {2}
