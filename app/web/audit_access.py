@@ -89,7 +89,7 @@ def _line(row, referentie) -> dict:
         "id": row.id, "moment": local(row.at).strftime("%d-%m-%Y %H:%M:%S"), "gebruiker": row.username,
         "naam": persoon(row.username), "rollen": ", ".join(role(r) for r in row.rollen.split(",") if r),
         "case_id": row.case_id, "casus": referentie or (str(row.case_id) if row.case_id else ""), "wat": row.wat,
-        "adres": row.client or "", "betrokken": "ja" if row.betrokken else "nee",
+        "adres": row.client or "", "betrokken": "" if row.case_id is None else "ja" if row.betrokken else "nee",
         "reden": REASONS.get(row.doel, row.doel or ""), "toelichting": row.toelichting or "",
     }
 
