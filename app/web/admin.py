@@ -9,7 +9,7 @@ from app.service.access import ADMIN, PROCESS_OWNER
 from app.service.errors import CaseProblem, InvalidInput
 from app.service.incidents import KINDS
 
-from .access_logging import INCIDENT, logs_access
+from .access_logging import INCIDENT, listed, logs_access
 from .auth import current_user, login_required
 from .blueprint import page_blueprint
 from .common import process_names, service
@@ -50,6 +50,7 @@ def _require_incident_reader():
 
 @bp.get("/beheer/incidenten")
 @login_required
+@logs_access("incidentenlijst")
 def incidents():
     _require_incident_reader()
     args = request.args
@@ -59,6 +60,7 @@ def incidents():
     procedure = (args.get("procedure") or "").strip()[:120] or None
     rows = service().incidents(current_user().username, status=None if status == "alle" else status,
                                process_id=procedure, kind=kind)
+    listed(row.incident.case_id for row in rows if row.incident.case_id is not None)
     return render_template("incidents.html", nav="incidenten", rows=rows, status=status, kind=kind, procedure=procedure,
                            kinds=KINDS, procedures=sorted(process_names().items(), key=lambda i: i[1].lower()))
 

@@ -217,6 +217,8 @@ def test_the_incident_page_asks_the_beheerder_for_a_reason(web, monkeypatch):
     assert page.status_code == 200 and "Zorg inzetten en een interventiegesprek voeren." in html(page)
     (row,) = rows(web, username="beheer", wat="incident")
     assert row.case_id == case_id and row.doel == "incident" and not row.betrokken
+    assert beheer.get("/beheer/incidenten").status_code == 200  # the list names the case: a row too
+    assert [r.case_id for r in rows(web, username="beheer", wat="incidentenlijst")] == [case_id]
 
 
 # --- /audit/toegang -------------------------------------------------------------------------------
