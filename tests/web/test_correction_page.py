@@ -72,5 +72,6 @@ def test_the_beheerder_corrects_a_value_from_the_incident_page(web, broken):
     assert web.service.replay_case(case_id).identical
     # The case's history shows the repair apart, with before, after and why (for those who see the case).
     history = unescape(html(web.browser("anna").get(f"/casussen/{case_id}")))
-    assert "Gegevens gecorrigeerd door de beheerder: einde_maatregel" in history
-    assert 'nu: "2026-12-31"' in history and "Reden: Einddatum uit de beschikking" in history
+    assert "Gegevens gecorrigeerd door de beheerder: Einddatum maatregel" in history  # the field's label
+    assert '<td class="voor">—</td><td class="na">31-12-2026</td>' in history
+    assert "Reden: Einddatum uit de beschikking" in history
