@@ -25,11 +25,13 @@ def _require_admin():
 
 @bp.get("/beheer/berichten")
 @login_required
+@logs_access("berichtenlijst")
 def outbox():
     _require_admin()
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    return render_template("outbox.html", nav="beheer", messages=service().outbox(status), status=status,
-                           statuses=STATUSES)
+    messages = service().outbox(status)
+    listed(dict.fromkeys(m.case_id for m in messages if m.case_id is not None))
+    return render_template("outbox.html", nav="beheer", messages=messages, status=status, statuses=STATUSES)
 
 
 @bp.post("/beheer/berichten/<int:message_id>/opnieuw")

@@ -219,6 +219,8 @@ def test_the_incident_page_asks_the_beheerder_for_a_reason(web, monkeypatch):
     assert row.case_id == case_id and row.doel == "incident" and not row.betrokken
     assert beheer.get("/beheer/incidenten").status_code == 200  # the list names the case: a row too
     assert [r.case_id for r in rows(web, username="beheer", wat="incidentenlijst")] == [case_id]
+    assert beheer.get("/beheer/berichten").status_code == 200  # the mails of the case (to the beheerders)
+    assert case_id in {r.case_id for r in rows(web, username="beheer", wat="berichtenlijst")}
 
 
 # --- /audit/toegang -------------------------------------------------------------------------------
