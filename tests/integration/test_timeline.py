@@ -145,6 +145,20 @@ def test_reassignments_timers_and_messages_are_kinds_of_their_own(service, clock
     assert entries[entries.index(timer) + 1].title == "Mail: Termijn verstreken in casus " + case.case().referentie
 
 
+def test_a_move_by_the_beheerder_is_a_repair_of_its_own(service, clock):
+    case = _case(service, clock)
+    service.upsert_user("bea", "Bea Beheerder", ["beheerder"], email="bea@example.org")
+    service.move_case(case.case_id, case.instance().id, "Task_VeiligheidInschatten", "Task_MomentPlannen", "bea",
+                      "Datum moet opnieuw gepland")
+    [moved], _ = service.timeline("anna", case.case_id, {"soort": "verplaatsing"})
+    assert (moved.label, moved.actor_name) == ("Casus verplaatst (reparatie)", "Bea Beheerder")
+    assert moved.title == ("Casus verplaatst door de beheerder: van Veiligheid van alle betrokkenen inschatten "
+                           "naar Moment plannen in overleg met de netwerkpartners")
+    assert moved.details == ["Beëindigd: Veiligheid van alle betrokkenen inschatten",
+                             "Begonnen: Moment plannen in overleg met de netwerkpartners",
+                             "Reden: Datum moet opnieuw gepland"]
+
+
 def test_filters_narrow_and_combine(service, clock):
     case = _case(service, clock)
     everything, _ = service.timeline("anna", case.case_id)
