@@ -135,3 +135,14 @@ def test_retention_term_default_minimum_and_expiry(people, monkeypatch):
     with service.ctx.transaction() as session:
         assert access_log.expire(service.ctx, session, now + timedelta(days=365 * 7 + 3), dry_run=False) == 1
     assert _rows(service) == []
+
+
+def test_vht_verify_names_a_changed_row(people):
+    service = people
+    case_id = service.start_case(P0, casus(), "anna").id
+    (target,) = _record(service, "ahmed", [case_id], doel="klacht")
+    assert service.verify(replay=False).ok
+    _tamper(service, f"UPDATE toegang_log SET toelichting = 'achteraf' WHERE id = {target}")
+    report = service.verify(replay=False)
+    assert not report.ok
+    assert any(f.startswith(f"toegangslog regel {target}: de regel is gewijzigd") for f in report.findings)
