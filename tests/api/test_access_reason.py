@@ -67,4 +67,5 @@ def test_the_document_names_the_header_and_the_428(api):
     assert "428" in operation["responses"]
     assert any(p["name"] == "X-Reden-Inzage" and p["in"] == "header" for p in operation["parameters"])
     assert "428" in spec["paths"]["/api/tasks/{task_id}"]["get"]["responses"]
-    assert any(p["name"] == "X-Reden-Inzage" for p in spec["paths"]["/api/cases/{case_id}/history"]["get"]["parameters"])
+    history = spec["paths"]["/api/cases/{case_id}/history"]["get"]
+    assert any(p["name"] == "X-Reden-Inzage" for p in history["parameters"])

@@ -69,7 +69,8 @@ def test_rows_per_case_involvement_and_macs(people):
 
 
 @pytest.mark.parametrize("column, value", [("username", "'vera'"), ("at", None), ("case_id", "case_id + 1"),
-                                           ("betrokken", None), ("doel", "'incident'"), ("mac", "'z' || substr(mac, 2)")])
+                                           ("betrokken", None), ("doel", "'incident'"),
+                                           ("mac", "'z' || substr(mac, 2)")])
 def test_a_changed_row_is_found(people, column, value):
     service = people
     case_id = service.start_case(P0, casus(), "anna").id
