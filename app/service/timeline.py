@@ -143,6 +143,7 @@ class _Reader:
                                                             .where(ProcessInstance.case_id == case_id))}
         self.version_of: dict[int, int] = {}  # instance -> the version it ran on at the event read last
         self.entered: dict[tuple[int, str], object] = {}  # (instance, field) -> the field it was last entered in
+        self.versions: dict[int, ProcessVersion] = {}
 
     def person(self, username: str | None) -> str:
         if not username:
@@ -158,7 +159,9 @@ class _Reader:
         version_id = self.version_of.get(instance_id)
         if version_id is None and instance_id in self.instances:
             version_id = self.instances[instance_id].process_version_id
-        return self.session.get(ProcessVersion, version_id) if version_id else None
+        if version_id and version_id not in self.versions:  # held here: the identity map holds them weakly
+            self.versions[version_id] = self.session.get(ProcessVersion, version_id)
+        return self.versions.get(version_id)
 
     def forms(self, instance_id: int | None):
         version = self.version(instance_id)

@@ -221,3 +221,28 @@ def test_the_values_keep_the_labels_of_the_version_the_case_ran_on(service, cloc
     assert newest["sp_vk_verwerken"] == 2  # the newest has the same content, but is not what the case ran
     entries, _ = service.timeline("anna", case.case_id, {"soort": "taak"})
     assert _values(entries[0])["Datum van de bespreking"] == "02-03-2026"
+
+
+def test_the_timeline_reads_a_fixed_number_of_statements_however_long_the_case(service, clock):
+    """The case page reads it on every view: no query per event, mail or version."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(*args, **kwargs):
+        statements.append(1)
+
+    short = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    long = naar_rvdk(service, clock)
+    p4_to_the_end(long)
+    event.listen(service.engine, "before_cursor_execute", count)
+    try:
+        counted = []
+        for case in (short, long):
+            statements.clear()
+            entries, _ = service.timeline("anna", case.case_id)
+            counted.append((len(entries), len(statements)))
+    finally:
+        event.remove(service.engine, "before_cursor_execute", count)
+    (few, short_statements), (many, long_statements) = counted
+    assert many > 10 * few and long_statements == short_statements, counted
