@@ -15,9 +15,10 @@ from app.engine.clock import TZ
 from app.service import instances as instances_mod
 from app.service.errors import CaseProblem
 from persistence.models import HumanTask, ToegangLog, VkVerzending
+from tests.procedures.driver import casus
 from tests.vk.steps import naar_rvdk, p4_to_the_end
 
-from .helpers import CAB, build_web, html
+from .helpers import CAB, Browser, add_demo_users, build_web, html, make_app
 
 ID_ARGS = {"case_id", "task_id", "incident_id"}
 # GET routes with a case in the URL that show no data of it themselves.
@@ -284,3 +285,14 @@ def test_the_csv_export_is_the_selection_for_excel_and_guarded(web):
     assert re.fullmatch(r"\d\d-\d\d-\d{4} \d\d:\d\d:\d\d", table[1][0])
     assert rows(web, username="ahmed", wat="toegangslog-export")[0].case_id == case_id
     assert web.browser("vera").get("/audit/toegang.csv").status_code == 403
+
+
+def test_the_client_address_behind_a_trusted_proxy(service, clock):
+    add_demo_users(service)
+    case_id = service.start_case("p0_consultatie_advies", casus(), "anna").id
+    anna = Browser(make_app(service, trusted_proxies=1))
+    anna.login("anna")
+    anna.get(f"/casussen/{case_id}", headers={"X-Forwarded-For": "203.0.113.7"})
+    with service.ctx.reading() as session:
+        row = session.scalars(select(ToegangLog).where(ToegangLog.case_id == case_id)).one()
+    assert row.client == "203.0.113.7"
