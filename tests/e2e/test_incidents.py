@@ -38,6 +38,13 @@ def _login(page, base_url, username):
     expect(page).to_have_url(re.compile(r"/werkbak"))
 
 
+def _give_reason(page):
+    """The beheerder takes no part in the case: the reason of access first (NEN 7513), once per session."""
+    expect(page.locator("h1")).to_contain_text("Reden van inzage")
+    page.get_by_role("radio", name="Incident of calamiteit").check()
+    page.click("form.reden-inzage button[type=submit]")
+
+
 def test_the_beheerder_sees_the_incident_retries_and_the_case_goes_on(live_server, page, monkeypatch):
     base_url, service = live_server
     monkeypatch.setattr(instances_mod, "AFTER_ACT", [*instances_mod.AFTER_ACT, _hook])
@@ -53,6 +60,7 @@ def test_the_beheerder_sees_the_incident_retries_and_the_case_goes_on(live_serve
     expect(row).to_contain_text(case.referentie)
     expect(row).to_contain_text("het briefsjabloon kon niet gemaakt worden")
     row.locator("a").first.click()
+    _give_reason(page)
     expect(page.locator("h1")).to_contain_text(f"Incident {incident_id}")
     expect(page.locator("pre.gegevens-json")).to_contain_text("andere_aanpak")  # the data the step saw
 
@@ -95,6 +103,7 @@ def test_the_beheerder_corrects_a_value_retries_and_the_stuck_timer_moves_the_ca
     row = page.locator(f'tr[data-incident="{incident.id}"]')
     expect(row).to_contain_text("termijn")
     row.locator("a").first.click()
+    _give_reason(page)
     expect(page.locator("pre.gegevens-json")).to_contain_text("12-03-2026 10:00")
 
     correction = page.locator("form.correctie")
