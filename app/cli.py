@@ -437,6 +437,84 @@ def replay(case_id, as_json):
         sys.exit(1)
 
 
+@main.command("verify")
+@click.option("--case", "case_id", type=int, help="alleen deze casus (id)")
+@click.option("--json", "as_json", is_flag=True, help="uitvoer als JSON: per casus referentie, resultaat en de eerste bevinding")
+@click.option("--zonder-replay", is_flag=True, help="sla het opnieuw uitvoeren over (sneller; ketens en verzegelingen wel)")
+@with_appcontext
+def verify(case_id, as_json, zonder_replay):
+    """Controleer of niets is gewijzigd: per casus de verzegelingen (HMAC met de auditsleutel), de
+    geschiedenis, de verzonden PDF's, de controlepunten en het opnieuw uitvoeren; daarna verwijderde
+    casussen, de procesversies en het toegangslog. Sluit af met 1 als iets niet klopt."""
+    report = _service().verify(case_id, replay=not zonder_replay)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for result in report.failed:
+            click.echo(f"AFWIJKING {result.referentie} (casus {result.case_id}): {'; '.join(result.findings)}")
+        for finding in report.findings:
+            click.echo(f"AFWIJKING {finding}")
+        click.echo(f"{len(report.cases)} casussen gecontroleerd in {report.seconds:.1f} s "
+                   f"({report.checkpoint_lines} controlepunten gelezen): "
+                   f"{len(report.failed)} met een afwijking, {len(report.findings)} overige bevinding(en).")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("verzegel-bestaande")
+@with_appcontext
+def seal_existing():
+    """Verzegel de casussen van een database van vóór de verzegelingen (eenmalig na de upgrade):
+    vanaf nu is aan te tonen dat er niets aan wijzigt; wat ervoor gebeurde niet."""
+    count = _service().seal_existing()
+    click.echo(f"{count} casus(sen) verzegeld; een controlepunt is bijgeschreven.")
+
+
+@main.command("controlepunt")
+@click.option("--toon", is_flag=True, help="schrijf geen nieuw controlepunt; toon het laatste om af te drukken")
+@click.option("--mail", "mail_to", metavar="ADRES", help="mail het (nieuwe of laatste) controlepunt ook naar ADRES")
+@click.option("--reden", default="handmatig", show_default=True)
+@with_appcontext
+def checkpoint(toon, mail_to, reden):
+    """Schrijf de koppen van alle verzegelingsketens als ondertekend controlepunt bij in
+    VHT_CHECKPOINT_FILE (buiten de database). De worker doet dit elk VHT_CHECKPOINT_MINUTES en elke
+    deployment ook; met --toon of --mail gaat een kopie op papier of per mail buiten bereik van de database."""
+    from app.mail import SmtpSender, SmtpSettings
+    from app.service import checkpoints as checkpoints_mod
+
+    service = _service()
+    line = checkpoints_mod.last_line(service.ctx.audit) if toon else service.write_checkpoint(reden)
+    if line is None:
+        raise click.ClickException(f"er is nog geen controlepunt in {service.ctx.audit.checkpoint_file}")
+    text = checkpoints_mod.printable(line)
+    click.echo(text)
+    if mail_to:
+        raw = json.dumps(line, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        SmtpSender(SmtpSettings.from_env()).send(
+            message_id=f"<controlepunt-{line['volgnummer']}-{line['mac'][:16]}@vht>", recipients=[mail_to],
+            subject=f"Controlepunt {line['volgnummer']} van de VeiligheidsTeam-applicatie",
+            body=text + "\n\nBewaar deze mail; de bijlage is de regel uit het controlepuntbestand.\n",
+            attachments=[(f"controlepunt-{line['volgnummer']}.json", "application/json", raw)])
+        click.echo(f"gemaild naar {mail_to}")
+
+
+@main.command("audit-sleutel")
+@click.option("--nieuw", is_flag=True, help="druk alleen een nieuwe willekeurige sleutel af (voor VHT_AUDIT_KEY)")
+@with_appcontext
+def audit_key(nieuw):
+    """Maak de auditsleutel voor de demo (buiten instance/) als er nog geen is, en zeg waar die staat."""
+    import os
+    import secrets
+
+    if nieuw:
+        click.echo(secrets.token_hex(32))
+        return
+    service = _service()
+    where = ("VHT_AUDIT_KEY (omgeving)" if os.environ.get("VHT_AUDIT_KEY") else
+             os.environ.get("VHT_AUDIT_KEY_FILE") or "sleutelbestand .vht-audit/audit_key")
+    click.echo(f"auditsleutel: {where}; controlepunten: {service.ctx.audit.checkpoint_file}")
+
+
 @main.command("avg-export")
 @click.argument("case_id", type=int)
 @click.option("--uit", "target", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),

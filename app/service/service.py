@@ -20,6 +20,8 @@ from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and 
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
 from . import task_rules
 from . import timeline as case_timeline
+from . import checkpoints, seals
+from . import verify as verify_mod
 from .audit_key import AuditKey
 from .context import Context, get_or_404, load_parameters
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -637,6 +639,23 @@ class Service:
     def replay_case(self, case_id: int) -> replay.ReplayReport:
         with self.ctx.transaction() as session:
             return replay.replay_case(self.ctx, session, case_id)
+
+    def verify(self, case_id: int | None = None, replay: bool = True) -> verify_mod.Report:
+        """Every case (or one): seals, event chain, PDFs, checkpoints, replay; then what no case shows."""
+        return verify_mod.verify(self.ctx, case_id, replay=replay)
+
+    def seal_existing(self) -> int:
+        """Seal the cases of a database from before the seals (`vht verzegel-bestaande`)."""
+        with self.ctx.transaction() as session:
+            count = seals.seal_unsealed(session)
+        checkpoints.write_now(self.ctx, "bestaande casussen verzegeld")
+        return count
+
+    def write_checkpoint(self, reden: str) -> dict:
+        return checkpoints.write_now(self.ctx, reden)
+
+    def checkpoint_due(self) -> bool:
+        return checkpoints.due(self.ctx.audit, self.ctx.clock.now())
 
     def summary(self) -> dict:
         with self.ctx.reading() as session:
