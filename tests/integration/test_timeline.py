@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 
 from app.service import NotFound
+from app.service import instances as instances_mod
+from app.service.errors import CaseProblem
 from app.service.timeline import KINDS
 from tests.conftest import deploy_settings
 from tests.procedures.driver import CaseDriver, casus
@@ -157,6 +159,24 @@ def test_a_move_by_the_beheerder_is_a_repair_of_its_own(service, clock):
     assert moved.details == ["Beëindigd: Veiligheid van alle betrokkenen inschatten",
                              "Begonnen: Moment plannen in overleg met de netwerkpartners",
                              "Reden: Datum moet opnieuw gepland"]
+
+
+def test_a_retry_after_a_problem_is_a_repair_of_its_own(service, clock, monkeypatch):
+    def broken(ctx, session, instance, event, outgoing):
+        if event.type == "task_completed" and event.task_bpmn_id == "Task_CabHouden":
+            raise RuntimeError("het sjabloon kon niet gemaakt worden")
+
+    case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
+    monkeypatch.setattr(instances_mod, "AFTER_ACT", [*instances_mod.AFTER_ACT, broken])
+    with pytest.raises(CaseProblem) as problem:
+        case.complete("Task_CabHouden", CAB)
+    monkeypatch.undo()
+    service.upsert_user("bea", "Bea Beheerder", ["beheerder"], email="bea@example.org")
+    service.retry_incident(problem.value.incident_id, "bea", "Sjabloon hersteld")
+    [retried], _ = service.timeline("anna", case.case_id, {"soort": "reparatie"})
+    assert (retried.label, retried.actor_name) == ("Opnieuw geprobeerd na een probleem (reparatie)", "Bea Beheerder")
+    assert retried.title == f"Opnieuw geprobeerd door de beheerder (incident {problem.value.incident_id})"
+    assert retried.details[-1] == "Reden: Sjabloon hersteld" and retried.details[0].startswith("Resultaat: ")
 
 
 def test_filters_narrow_and_combine(service, clock):
