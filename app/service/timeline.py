@@ -47,6 +47,7 @@ KINDS = {
     "mail": "Mail",
     "verzending": "Document verstuurd",
     "casus": "Casus afgesloten of heropend",
+    "avg": "AVG-export gemaakt",
     "overig": "Overige gebeurtenis",
 }
 EVENT_KINDS = {
@@ -54,6 +55,7 @@ EVENT_KINDS = {
     "task_reassigned": "overdracht", "message_delivered": "bericht", vk.LATE_EVENT: "bericht",
     "timer_fired": "termijn", "gegevens_gecorrigeerd": "correctie", "reparatie": "reparatie",
     "verplaatst": "verplaatsing", "gemigreerd": "migratie", "casus_afgesloten": "casus", "casus_heropend": "casus",
+    "avg_export": "avg",
 }
 MAIL_STATUS = {"pending": "wacht op verzending", "sending": "wordt verstuurd", "sent": "verstuurd",
                "failed": "mislukt"}
@@ -211,6 +213,8 @@ def _title(reader: _Reader, event: Event, kind: str) -> str:
         return "Casus afgesloten (alle procedures beëindigd, geen besluit van het VeiligheidsTeam open)"
     if event.type == "casus_heropend":
         return "Casus weer open"
+    if event.type == "avg_export":
+        return "AVG-export gemaakt door de beheerder (inzageverzoek)"
     return KINDS.get(kind) if kind != "overig" else words(event.type)
 
 
@@ -272,8 +276,8 @@ def _details(reader: _Reader, event: Event) -> list[str]:
                 lines.append(f"{word}: {', '.join(t.get('naam') or t.get('bpmn_id') for t in data[key])}")
     if event.type == "reparatie" and data.get("resultaat"):
         lines.append(f"Resultaat: {data['resultaat']}")
-    if event.type in ("task_reassigned", "gegevens_gecorrigeerd", "verplaatst", "gemigreerd", "reparatie") \
-            and data.get("reden"):
+    if event.type in ("task_reassigned", "gegevens_gecorrigeerd", "verplaatst", "gemigreerd", "reparatie",
+                      "avg_export") and data.get("reden"):
         lines.append(f"Reden: {data['reden']}")
     for step in data.get("steps", []):
         if step.get("type") == "EndEvent" and str(step.get("bpmn_id", "")).startswith("Eind_"):

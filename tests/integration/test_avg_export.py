@@ -97,6 +97,9 @@ def test_the_export_holds_the_whole_case_and_is_itself_recorded(service, clock, 
         "avg_export", "beheer", {"reden": "Inzageverzoek van de moeder, brief van 2 maart"})
     assert service.case(case_id).status == "afgesloten"  # an export does not reopen the case
     closed_case.assert_replays()
+    entries, _ = service.timeline("anna", case_id, {"soort": "avg"})
+    assert [(e.title, e.details) for e in entries] == [
+        ("AVG-export gemaakt door de beheerder (inzageverzoek)", ["Reden: Inzageverzoek van de moeder, brief van 2 maart"])]
 
 
 def test_only_a_beheerder_exports_and_only_with_a_reason(service, clock, closed_case):
