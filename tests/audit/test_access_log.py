@@ -142,8 +142,11 @@ def test_vht_verify_names_a_changed_row(people):
     service = people
     case_id = service.start_case(P0, casus(), "anna").id
     (target,) = _record(service, "ahmed", [case_id], doel="klacht")
-    assert service.verify(replay=False).ok
+    # Only the access log's findings: on PostgreSQL a test before may leave other process versions.
+    assert not [f for f in service.verify(replay=False).findings if f.startswith("toegangslog")]
     _tamper(service, f"UPDATE toegang_log SET toelichting = 'achteraf' WHERE id = {target}")
     report = service.verify(replay=False)
     assert not report.ok
-    assert any(f.startswith(f"toegangslog regel {target}: de regel is gewijzigd") for f in report.findings)
+    assert [f for f in report.findings if f.startswith("toegangslog")] == \
+        [f"toegangslog regel {target}: de regel is gewijzigd of niet met de auditsleutel geschreven "
+         "(de controlecode klopt niet)"]
