@@ -551,11 +551,15 @@ def retention(dry_run, uitvoeren, reden, door, as_json):
         if not (reden or "").strip():
             raise click.UsageError("--uitvoeren vraagt een --reden")
         rows = _service().destroy_due(door or f"cli:{getpass.getuser()}", reden, by_operator=True)
+    # The access log keeps its own term (VHT_TOEGANGSLOG_BEWAARJAREN, at least 5 years).
+    log_rows = _service().expire_access_log(dry_run)
     items = [{"id": r.case_id, "referentie": r.referentie, "gesloten_op": _local(r.gesloten_op),
               "te_vernietigen_sinds": _local(r.te_vernietigen_sinds)} for r in rows]
     if as_json:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return
+    click.echo(f"toegangslog: {log_rows} regel(s) ouder dan de bewaartermijn "
+               f"{'te verwijderen' if dry_run else 'verwijderd'}")
     for item in items:
         click.echo(f"{item['referentie']:16} gesloten op {item['gesloten_op']}  "
                    f"te vernietigen sinds {item['te_vernietigen_sinds']}")

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ, FixedClock
-from app.service import Service, bundle, deploy
+from app.service import Service, bundle, deploy, seals
+from app.service.audit_key import AuditKey
 from persistence.db import make_engine
 from persistence.models import User
 
@@ -111,20 +113,24 @@ def _clean_pg(url: str) -> None:
             _PG_USERS[url] = [dict(row._mapping) for row in connection.execute(users.select())]
         connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
                                 "toegang_log, app_user RESTART IDENTITY CASCADE"))
-        # The seals of the cases go with them; the process versions' chain back to its first seal (_prepare's deploy).
-        connection.execute(text("DROP TRIGGER IF EXISTS audit_seal_append_only ON audit_seal"))
-        connection.execute(text("DELETE FROM audit_seal WHERE chain <> 'procesversies' OR seq > 1"))
-        # The append-only guards as the migrations made them, also where a tampering test dropped them.
-        for table, function, verbs in (("audit_seal", "audit_seal_append_only", "UPDATE OR DELETE"),
-                                       ("event", "event_append_only", "UPDATE OR DELETE")):
-            connection.execute(text(f"CREATE OR REPLACE TRIGGER {function} BEFORE {verbs} ON {table} "
-                                    f"FOR EACH ROW EXECUTE FUNCTION {function}()"))
         connection.execute(users.insert(), _PG_USERS[url])
         # Back to the bundle _prepare deployed: versions a test deployed are gone, none retired.
         connection.execute(text("TRUNCATE process_default, process_draft"))
         connection.execute(text("DELETE FROM process_version WHERE deployment_id <> (SELECT min(id) FROM deployment)"))
         connection.execute(text("DELETE FROM deployment WHERE id <> (SELECT min(id) FROM deployment)"))
         connection.execute(text("UPDATE process_version SET ingetrokken_op = NULL, ingetrokken_door = NULL"))
+        # The seals go with the cases; the versions get a fresh first seal below.
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_seal_append_only ON audit_seal"))
+        connection.execute(text("DELETE FROM audit_seal"))
+        # The append-only guards as the migrations made them, also where a tampering test dropped them.
+        for table, function, verbs in (("audit_seal", "audit_seal_append_only", "UPDATE OR DELETE"),
+                                       ("event", "event_append_only", "UPDATE OR DELETE")):
+            connection.execute(text(f"CREATE OR REPLACE TRIGGER {function} BEFORE {verbs} ON {table} "
+                                    f"FOR EACH ROW EXECUTE FUNCTION {function}()"))
+    # The versions as they are now (files of later deploys stay: content-addressed) get a fresh seal.
+    with Session(engine) as session, session.begin():
+        seals.bind(session, AuditKey.from_env(url))
+        seals.touch_versions(session)
     engine.dispose()
 
 

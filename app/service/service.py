@@ -592,7 +592,10 @@ class Service:
         """Delete (or count) the access log's rows past VHT_TOEGANGSLOG_BEWAARJAREN; for `vht retention`."""
         from . import access_log
         with self.ctx.transaction() as session:
-            return access_log.expire(self.ctx, session, self.ctx.now(), dry_run)
+            removed = access_log.expire(self.ctx, session, self.ctx.now(), dry_run)
+        if removed and not dry_run:  # the checkpoint's count of the log's rows follows the lawful deletion
+            checkpoints.write_now(self.ctx, f"bewaartermijn toegangslog: {removed} regels verwijderd")
+        return removed
 
     def case_id_by_reference(self, value: str) -> int | None:
         from . import access_log

@@ -150,3 +150,21 @@ def test_vht_verify_names_a_changed_row(people):
     assert [f for f in report.findings if f.startswith("toegangslog")] == \
         [f"toegangslog regel {target}: de regel is gewijzigd of niet met de auditsleutel geschreven "
          "(de controlecode klopt niet)"]
+
+
+def test_rows_deleted_before_a_checkpoint_are_found_and_the_lawful_expiry_is_not(people, monkeypatch):
+    service = people
+    case_id = service.start_case(P0, casus(), "anna").id
+    _record(service, "ahmed", [case_id], doel="klacht")
+    second = _record(service, "anna", [case_id])
+    service.write_checkpoint("test")
+    _tamper(service, f"DELETE FROM toegang_log WHERE id = {second[0]}")
+    findings = [f for f in service.verify(replay=False).findings if f.startswith("toegangslog")]
+    assert findings == ["toegangslog: 1 regel(s) van voor het laatste controlepunt zijn verwijderd"]
+
+    # The term's own deletion writes a new checkpoint: what is gone then was meant to go.
+    monkeypatch.setenv(access_log.YEARS_ENV, "5")
+    service.ctx.clock.advance(timedelta(days=365 * 5 + 3))
+    assert service.expire_access_log(dry_run=True) == 1
+    assert service.expire_access_log(dry_run=False) == 1
+    assert not [f for f in service.verify(replay=False).findings if f.startswith("toegangslog")]
