@@ -1,4 +1,4 @@
-"""In real chromium: the auditor opens a case, plays it back to the third step with the slider's
+"""In real chromium: the auditor opens a case, gives the reason of access, plays it back to the third step with the slider's
 arrow keys and sees that step's text, the diagram marked as the case was then (the element of the
 step outlined, done, the next one current) and the values entered at that step; one step back the
 diagram shows the earlier moment."""
@@ -24,12 +24,12 @@ def _login(page, base_url, username):
 
 
 def _open_case(page, base_url, case_id):
-    """The case page; an auditor not involved in the case first gives a reason of access where asked."""
+    """The case page; the auditor, not involved in the case, first gives a reason of access."""
     page.goto(f"{base_url}/casussen/{case_id}")
-    if page.locator("form.reden-inzage").count():
-        page.locator("form.reden-inzage input[name=doel]").first.check()
-        page.fill("form.reden-inzage textarea[name=toelichting]", "Controle van het dossier.")
-        page.click("form.reden-inzage button[type=submit]")
+    expect(page.locator("form.reden-inzage")).to_be_visible()
+    page.get_by_role("radio", name="Kwaliteitsonderzoek").check()
+    page.fill("form.reden-inzage textarea[name=toelichting]", "Controle van het dossier.")
+    page.click("form.reden-inzage button[type=submit]")
     expect(page.locator("h1")).to_have_text(re.compile(r"^Casus VHT-"))
 
 
@@ -83,3 +83,11 @@ def test_the_auditor_plays_a_case_back_to_the_third_step(live_server, page):
     expect(cab).not_to_have_class(re.compile(r"\bvht-afgerond\b"))
     expect(player.locator(".afspelen-gegevens")).not_to_contain_text(CAB["advies_tekst"])
     expect(player.locator(".afspelen-ingevoerd")).to_contain_text("Geen gegevens.")
+
+    # And his own read, with the reason he gave, in the access log of the case.
+    page.get_by_role("link", name="Wie heeft deze casus ingezien").click()
+    expect(page.locator("h1")).to_have_text("Toegangslog")
+    reads = page.locator("table.toegangslog tbody tr").filter(has_text="Ahmed")
+    expect(reads.filter(has_text="casuspagina")).to_have_count(1)
+    expect(reads.filter(has_text="casuspagina")).to_contain_text("Kwaliteitsonderzoek")
+    expect(reads.filter(has_text="afspelen").first).to_be_attached()
