@@ -1,7 +1,7 @@
-"""In real chromium: the auditor opens a case, gives the reason of access, plays it back to the third step with the slider's
-arrow keys and sees that step's text, the diagram marked as the case was then (the element of the
-step outlined, done, the next one current) and the values entered at that step; one step back the
-diagram shows the earlier moment."""
+"""In real chromium: the auditor opens a case, gives the reason of access, plays it back to the
+third step with the slider's arrow keys and sees that step's text, the diagram marked as the case
+was then (the element of the step outlined, done, the next one current) and the values entered at
+that step; one step back the diagram shows the earlier moment; then he finds his own reads."""
 from __future__ import annotations
 
 import re
