@@ -74,29 +74,35 @@ def _instance_secret_key(instance_dir: Path, production: bool) -> str:
     """The key kept in instance/secret_key, made on first use.
 
     A key per start would log everyone out at every restart, and two server processes would
-    not accept each other's cookies. The file is written whole under a temporary name and then
-    linked into place, which fails when it already exists: two processes starting together
-    both end up reading the one key that won.
+    not accept each other's cookies (write_key_once: both read the one key that won).
     """
     if production:
         raise ConfigError("SECRET_KEY is niet ingesteld. Met VHT_ENV=production start de applicatie "
                           "niet zonder; stel SECRET_KEY in op een lange willekeurige waarde.")
-    path = instance_dir / SECRET_KEY_FILE
-    if not path.exists():
-        instance_dir.mkdir(parents=True, exist_ok=True)
-        temporary = instance_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process was first: its key counts
-        finally:
-            temporary.unlink(missing_ok=True)
+    path = write_key_once(instance_dir / SECRET_KEY_FILE)
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
         raise ConfigError(f"{path} bevat geen bruikbare sleutel; verwijder het bestand of stel SECRET_KEY in.")
     return key
+
+
+def write_key_once(path: Path) -> Path:
+    """Make a random key file (mode 0600) unless it exists. Written whole under a temporary name
+    and then linked into place, which fails when it already exists: two processes starting
+    together both end up reading the one key that won."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process was first: its key counts
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path

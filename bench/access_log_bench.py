@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.engine.clock import TZ, FixedClock  # noqa: E402
-from app.service import Service  # noqa: E402
+from bench.fresh import fresh_service  # noqa: E402
 from bench.preview_bench import CAB, CASUS, P0  # noqa: E402
 
 PASSWORD = "bench-wachtwoord-123"
@@ -68,13 +65,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.setdefault("VHT_AUDIT_KEY", "bench-audit-key-0123456789abcdef0123456789abcdef")
-        os.environ["VHT_CHECKPOINT_FILE"] = f"{tmp}/controlepunten.jsonl"
-        clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
-        url = args.database_url or f"sqlite:///{tmp}/access.sqlite"
-        service = Service(url, ROOT / "processes", ROOT / "forms", clock=clock)
-        service.init_db()
-        service.deploy(reden="access log bench")
+        service, clock, url = fresh_service(tmp, args.database_url, "access")
         service.create_user("anna", "Anna", ["inbrenger"], PASSWORD, gemeente="roosendaal")
         service.create_user("vera", "Vera", ["veiligheidsteam"], PASSWORD)
         service.create_user("ahmed", "Ahmed", ["auditor"], PASSWORD)

@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.engine.clock import TZ, FixedClock  # noqa: E402
+from app.engine.clock import FixedClock  # noqa: E402
 from app.service import Service, seals  # noqa: E402
+from bench.fresh import fresh_service  # noqa: E402
 from bench.preview_bench import CAB, CASUS, P0, make_cases  # noqa: E402
 
 
@@ -58,14 +59,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        import os
-        os.environ.setdefault("VHT_AUDIT_KEY", "bench-audit-key-0123456789abcdef0123456789abcdef")
-        os.environ["VHT_CHECKPOINT_FILE"] = f"{tmp}/controlepunten.jsonl"
-        clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
-        url = args.database_url or f"sqlite:///{tmp}/verify.sqlite"
-        service = Service(url, ROOT / "processes", ROOT / "forms", clock=clock)
-        service.init_db()
-        service.deploy(reden="verify bench")
+        service, clock, _ = fresh_service(tmp, args.database_url, "verify")
         service.upsert_user("anna", "Anna", ["inbrenger"], gemeente="roosendaal")
         service.upsert_user("vera", "Vera", ["veiligheidsteam"])
         setup = make_cases(service, clock, args.cases)

@@ -134,6 +134,17 @@ def _clean_pg(url: str) -> None:
     engine.dispose()
 
 
+def drop_append_only_guards(connection) -> None:
+    """The triggers that keep the event log and the seals append-only stop mistakes, not a database
+    administrator: a tampering test drops them first, as he would (_clean_pg puts them back)."""
+    if connection.dialect.name == "sqlite":
+        for name in ("event_no_update", "event_no_delete", "audit_seal_no_update", "audit_seal_no_delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    else:
+        connection.exec_driver_sql("DROP TRIGGER IF EXISTS event_append_only ON event")
+        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_seal_append_only ON audit_seal")
+
+
 def deploy_settings(service: Service, **settings) -> None:
     """A region's choice as it reaches cases: a new bundle with these parameters is deployed, so
     cases started after it run with them (cases started before keep theirs)."""

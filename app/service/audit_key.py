@@ -15,11 +15,10 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.config import ConfigError
+from app.config import ConfigError, write_key_once
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 AUDIT_DIR = ROOT / ".vht-audit"
@@ -86,7 +85,7 @@ def _key_from_env(production: bool) -> bytes:
         raise ConfigError("Er is geen auditsleutel. Met VHT_ENV=production start de applicatie niet zonder: "
                           "stel VHT_AUDIT_KEY in, of VHT_AUDIT_KEY_FILE op een sleutelbestand buiten de "
                           "datamap (zie README, 'Bewijs dat er niets is gewijzigd').")
-    return _read_key_file(ensure_key_file(AUDIT_DIR / "audit_key"))
+    return _read_key_file(write_key_once(AUDIT_DIR / "audit_key"))
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -97,23 +96,3 @@ def _read_key_file(path: Path) -> bytes:
     if len(value) < MIN_LENGTH:
         raise ConfigError(f"Het auditsleutelbestand {path} bevat geen bruikbare sleutel (minstens {MIN_LENGTH} tekens).")
     return value.encode("utf-8")
-
-
-def ensure_key_file(path: Path) -> Path:
-    """Make a key file (mode 0600) unless it exists; two processes starting together keep one key."""
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path

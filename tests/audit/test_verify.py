@@ -14,6 +14,7 @@ from app.service import checkpoints, seals
 from app.service.audit_key import AuditKey
 from app.service.events import event_hash
 from persistence.models import AuditSeal, Case, Event, HumanTask, ProcessInstance, ProcessVersion, VkVersie, VkVerzending
+from tests.conftest import drop_append_only_guards
 from tests.vk.steps import naar_rvdk
 
 
@@ -25,18 +26,8 @@ def case(service, clock):
 
 def sql(service, statement):
     with service.engine.begin() as connection:
-        _drop_guards(connection)
+        drop_append_only_guards(connection)
         return connection.execute(statement)
-
-
-def _drop_guards(connection):
-    """The append-only triggers stop mistakes, not a database administrator: he drops them first."""
-    if connection.dialect.name == "sqlite":
-        for name in ("event_no_update", "event_no_delete", "audit_seal_no_update", "audit_seal_no_delete"):
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    else:
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS event_append_only ON event")
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_seal_append_only ON audit_seal")
 
 
 def one(service, statement):
@@ -143,7 +134,7 @@ def test_a_deleted_case_is_found_from_the_checkpoints(service, case, clock):
     service.write_checkpoint("voor het verwijderen")
     reference = case.case().referentie
     with service.engine.begin() as connection:
-        _drop_guards(connection)
+        drop_append_only_guards(connection)
         for table in ("outbox_attachment", "outbox_message", "vk_toestemming", "vk_verzending", "vk_versie",
                       "task_draft", "human_task", "event", "casus_organisatie", "case_member", "incident",
                       "achttien_start", "process_instance", "audit_seal"):

@@ -4,6 +4,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.procedures.driver import CaseDriver, casus
+from tests.conftest import drop_append_only_guards
 
 CAB = {"advies_type": "andere_aanpak", "advies_tekst": "Zorg.", "afspraken": [{"wie": "Anna", "wat": "Bellen"}],
        "interventies": ["zorg"]}
@@ -40,10 +41,7 @@ def test_the_database_refuses_to_change_history(case, statement):
 
 def _drop_guard(service):
     with service.engine.begin() as connection:
-        if service.engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER event_no_update"))
-        else:
-            connection.execute(text("DROP TRIGGER event_append_only ON event"))
+        drop_append_only_guards(connection)
 
 
 def test_replay_points_at_an_altered_event(case):

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tests.procedures.driver import CaseDriver, casus
 from tests.procedures.gesprek_steps import cab
 from tests.web.helpers import build_web
+from tests.conftest import drop_append_only_guards
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 
@@ -98,10 +99,7 @@ def test_a_correction_is_a_step_with_the_value_before_and_after(service, clock):
 
 def _drop_guard(service):
     with service.engine.begin() as connection:
-        if service.engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER event_no_update"))
-        else:
-            connection.execute(text("DROP TRIGGER event_append_only ON event"))
+        drop_append_only_guards(connection)
 
 
 def test_a_tampered_event_stops_the_playback_there_with_the_reason(service, clock):
