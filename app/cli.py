@@ -1,6 +1,7 @@
 """`vht`: the command line of the product (runs inside the Flask app, uses the service layer)."""
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import sys
@@ -11,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
-from app import create_app
+from app import create_app, mailcatcher
 from app.config import ConfigError
 from app.engine.clock import TZ
 from app.service import ServiceError
@@ -699,14 +700,46 @@ def worker(once, interval):
     from app import logs
 
     logs.configure(logging.INFO)
-    sender = SmtpSender(SmtpSettings.from_env())
+    settings = SmtpSettings.from_env()
+    catcher = None
+    if mailcatcher.enabled():  # no mail server configured: the local catcher receives (see /beheer/mail)
+        settings = dataclasses.replace(settings, host=mailcatcher.HOST, port=mailcatcher.port(), security="none")
+        catcher = _start_mailcatcher()
+    sender = SmtpSender(settings)
     if once:
         fired, mails = run_once(_service(), sender)
+        if catcher is not None:
+            catcher.stop()
         click.echo(f"{fired} instantie(s) met timers, {mails.sent} bericht(en) verstuurd, "
                    f"{mails.retried} later opnieuw, {mails.failed} mislukt")
         return
     click.echo(f"worker gestart (elke {interval:g} s); Ctrl+C stopt")
     run_forever(_service(), sender, interval)
+    if catcher is not None:
+        catcher.stop()
+
+
+def _start_mailcatcher():
+    try:
+        return mailcatcher.start()
+    except OSError:  # the port is taken, as a rule by `vht mailcatcher`: deliver to that one
+        click.echo(f"mailcatcher: poort {mailcatcher.port()} is al in gebruik; de post gaat daarheen")
+        return None
+
+
+@main.command("mailcatcher")
+def mailcatcher_command():
+    """Vang de uitgaande post lokaal op (127.0.0.1, VHT_MAILCATCHER_PORT) en bewaar die in instance/mail/."""
+    import threading
+
+    controller = mailcatcher.start()
+    click.echo(f"mailcatcher op {mailcatcher.HOST}:{controller.port}, post in {mailcatcher.mail_dir()}; Ctrl+C stopt")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
 
 
 @main.command("outbox")
