@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -63,6 +63,20 @@ class UserTaskInfo:
     assignee: str | None
     due_at: datetime | None
     documentation: str | None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One event a procedure waits for, named as in its diagram.
+
+    `boundary`: a deadline on work that goes on (a timer on a task's border), not the flow itself
+    standing still until word from outside or a date."""
+    name: str
+    bpmn_id: str
+    process_id: str
+    message: str | None  # the message's name, for a message
+    due_at: datetime | None  # the moment, for a timer
+    boundary: bool
 
 
 @dataclass
@@ -247,6 +261,32 @@ class Run:
                 if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED) and task.task_spec.bpmn_id:
                     active.add((_process_of(task), task.task_spec.bpmn_id))
         return active
+
+    def waits(self) -> list[Wait]:
+        """Every message and timer the procedure waits for; an event-based gateway's choices each
+        by the name of their own event in the diagram."""
+        found = []
+        for task in self.wf.event_manager.tasks.values():
+            spec = task.task_spec
+            pairs = [(spec.event_definition, spec)]
+            if isinstance(spec, EventBasedGateway):
+                # SpiffWorkflow moves each catch event's definition into the gateway, in the order of its outputs.
+                pairs = list(zip(spec.event_definition.event_definitions, spec.outputs))
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict):
+                value = value.get("next")
+            for definition, target in pairs:
+                if isinstance(definition, MessageEventDefinition):
+                    message, due = definition.name, None
+                elif isinstance(definition, TimerEventDefinition) and isinstance(value, str):
+                    message, due = None, TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)
+                else:
+                    continue
+                found.append(Wait(name=target.bpmn_name or target.bpmn_id, bpmn_id=target.bpmn_id,
+                                  process_id=_process_of(task), message=message, due_at=due,
+                                  boundary=isinstance(spec, BoundaryEvent)))
+        return sorted(found, key=lambda w: (w.due_at is None, w.due_at or datetime.min.replace(tzinfo=timezone.utc),
+                                            w.name))
 
     def waiting_messages(self) -> list[str]:
         names = set()

@@ -43,7 +43,7 @@ from persistence.models import (
     VkVerzending,
 )
 
-from . import access_log, events
+from . import access_log, events, mail_status
 from . import timeline as case_timeline
 from . import veiligheidskaart as vk
 from .access import ADMIN
@@ -200,7 +200,7 @@ def _sent(session: Session, export: Export, case_id: int) -> tuple[int, int]:
         export.files[f"{folder}/bericht.txt"] = (
             f"Onderwerp: {message.subject}\nAan: {', '.join(message.recipients or [])}\n"
             f"Aangemaakt: {_shown(message.created_at)}\nVerstuurd: {_shown(message.sent_at) or 'nog niet'} "
-            f"({case_timeline.MAIL_STATUS.get(message.status, message.status)})\n"
+            f"({mail_status.describe(message)})\n"
             f"Bijlagen: {', '.join(names) or 'geen'}\n\n{message.body}\n").encode("utf-8")
     return len(sends), len(messages)
 

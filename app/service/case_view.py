@@ -13,6 +13,7 @@ from .access import require_case
 from .context import Context
 from .inbox import soon_limit, urgency
 from .instances import load_run
+from .waiting import deadline_label
 
 
 @dataclass
@@ -86,7 +87,8 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
         select(ProcessInstance).where(ProcessInstance.case_id == case_id).order_by(ProcessInstance.id)
     ):
         version = instance.process_version
-        active = load_run(ctx, instance).active_elements() if instance.status == "running" else set()
+        run = load_run(ctx, instance) if instance.status == "running" else None
+        active = run.active_elements() if run else set()
         marks = done.get(instance.id, set())
         shown = [version.process_id] + [p for p in version.called_processes
                                         if any(pid == p for pid, _ in marks | active)]
@@ -101,9 +103,9 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
                 active=sorted(b for p, b in active if p == process_id),
             ))
         instances.append(InstanceView(instance, version, diagrams))
-        if instance.next_timer_at:
-            deadlines.append((instance.next_timer_at, f"Volgende termijn in {version.name or version.process_id}",
-                              "verlopen" if instance.next_timer_at < now else None))
+        if run and instance.next_timer_at:  # each date by its name in the diagram, not "a term in P3"
+            deadlines += [(w.due_at, deadline_label(w), "verlopen" if w.due_at < now else None)
+                          for w in run.waits() if w.due_at]
     deadlines += [(t.due_at, t.name, u) for t, u in open_tasks if t.due_at]
     deadlines.sort(key=lambda d: d[0])
     members = session.scalars(select(CaseMember).where(CaseMember.case_id == case_id)).all()

@@ -19,6 +19,7 @@ from . import letters  # noqa: F401 - registers the invitation letters' AFTER_AC
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
 from . import task_rules
+from . import mail_status, waiting
 from . import timeline as case_timeline
 from . import checkpoints, seals
 from . import verify as verify_mod
@@ -455,6 +456,11 @@ class Service:
         with self.ctx.reading() as session:
             return inbox.inbox(self.ctx, session, users.require_user(session, username), **filters)
 
+    def waiting_cases(self, username: str) -> list[waiting.WaitingCase]:
+        """The werkbak's "Wachten op anderen": cases whose procedures wait on word from outside or a date."""
+        with self.ctx.reading() as session:
+            return waiting.waiting_cases(self.ctx, session, users.require_user(session, username))
+
     def visible_cases(self, username: str, *, search: str | None = None, limit: int = 200) -> list[Case]:
         with self.ctx.reading() as session:
             user = users.require_user(session, username)
@@ -769,10 +775,13 @@ class Service:
         with self.ctx.reading() as session:
             case = access.require_case(session, users.require_user(session, username), case_id)
             rows = vk.versions(session, case_id)
+            sends = vk.sends(session, case_id)
+            mailed = mail_status.of_sends(session, [s.id for s in sends])  # queued, sent or failed: the truth
             return {"case": case, "current": rows[-1] if rows else None, "versions": rows,
                     "sends": [{"id": s.id, "versie": s.versie, "reden": s.reden, "aan": s.aan, "status": s.status,
+                               "mail": case_timeline.send_status(s, mailed.get(s.id)),
                                "toelichting": s.toelichting, "op": s.op, "bestandsnaam": s.bestandsnaam,
-                               "heeft_pdf": s.pdf is not None} for s in vk.sends(session, case_id)],
+                               "heeft_pdf": s.pdf is not None} for s in sends],
                     "consents": vk.consents(session, case_id), "sections": vk.SECTIONS,
                     "status_labels": vk.STATUS_LABELS}
 

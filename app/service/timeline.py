@@ -25,10 +25,11 @@ from persistence.models import (
     VkVersie,
 )
 
+from . import mail_status
 from . import veiligheidskaart as vk
 from .context import Context
 from .events import SYSTEM
-from .form_values import EMPTY, Value, field_of, labelled, moment, text_of, words
+from .form_values import EMPTY, Value, field_of, labelled, text_of, words
 from .messages import FORM as MESSAGE_FORM
 
 # {kind: Dutch label}, in the order the filter offers them.
@@ -57,9 +58,7 @@ EVENT_KINDS = {
     "verplaatst": "verplaatsing", "gemigreerd": "migratie", "casus_afgesloten": "casus", "casus_heropend": "casus",
     "avg_export": "avg",
 }
-MAIL_STATUS = {"pending": "wacht op verzending", "sending": "wordt verstuurd", "sent": "verstuurd",
-               "failed": "mislukt"}
-SEND_STATUS = {"verzonden": "verstuurd", "niet_gedeeld": "niet gedeeld: geen toestemming"}
+SEND_STATUS = {"niet_gedeeld": "niet gedeeld: geen toestemming"}
 _EVENT_MAIL = re.compile(r"^\d+:(\d+):")  # a mail of an act: its dedup key starts with case:event seq:
 
 
@@ -346,11 +345,7 @@ def _mail_entries(reader: _Reader, case_id: int, events: dict[int, Entry]) -> li
                                        .order_by(OutboxMessage.id)):
         found = _EVENT_MAIL.match(mail.dedup_key or "")
         cause = events.get(int(found.group(1))) if found else None
-        status = MAIL_STATUS.get(mail.status, mail.status)
-        if mail.status == "sent" and mail.sent_at:
-            status += f" op {moment(mail.sent_at, seconds=True)}"
-        elif mail.status == "failed" and mail.last_error:
-            status += f": {mail.last_error[:200]}"
+        status = mail_status.describe(mail)
         entries.append(Entry(
             kind="mail", label=KINDS["mail"], title=f"Mail: {mail.subject}", at=mail.created_at, actor=SYSTEM,
             actor_name=reader.person(SYSTEM), process_id=cause.process_id if cause else None, type="mail",
@@ -365,14 +360,23 @@ def _send_entries(reader: _Reader, case_id: int, mails: list[Entry]) -> list[Ent
     anchors = {send: by_mail[message] for message, send in reader.session.execute(
         select(OutboxAttachment.message_id, OutboxAttachment.vk_verzending_id).where(
             OutboxAttachment.vk_verzending_id.is_not(None), OutboxAttachment.message_id.in_(list(by_mail) or [0])))}
+    rows = vk.sends(reader.session, case_id)
+    mailed = mail_status.of_sends(reader.session, [row.id for row in rows])
     return [Entry(
         kind="verzending", label=KINDS["verzending"],
-        title=f"Veiligheidskaart versie {row.versie} verstuurd ({words(row.reden)})", at=row.op, actor=SYSTEM,
-        actor_name=reader.person(SYSTEM), type="vk_verzending",
-        details=[f"Aan: {', '.join(row.aan or []) or EMPTY}", f"Status: {SEND_STATUS.get(row.status, row.status)}"]
+        title=f"Veiligheidskaart versie {row.versie} naar de verzendlijst ({words(row.reden)})", at=row.op,
+        actor=SYSTEM, actor_name=reader.person(SYSTEM), type="vk_verzending",
+        details=[f"Aan: {', '.join(row.aan or []) or EMPTY}", f"Status: {send_status(row, mailed.get(row.id))}"]
         + ([f"Toelichting: {row.toelichting}"] if row.toelichting else [])
         + ([f"Bestand: {row.bestandsnaam}"] if row.bestandsnaam else []), _order=anchors.get(row.id, ()))
-        for row in vk.sends(reader.session, case_id)]
+        for row in rows]
+
+
+def send_status(row, mailed: str | None) -> str:
+    """A send-log row's status: what became of its mail, never "verzonden" for a mail still queued."""
+    if row.status in SEND_STATUS:
+        return SEND_STATUS[row.status]
+    return mailed or ("niet per mail" if not row.aan else "in de wachtrij")
 
 
 def _place(entries: list[Entry], events: list[Entry]) -> None:

@@ -54,9 +54,11 @@ def inbox():
         deadline=f["deadline"] or None, search=f["zoek"] or None, sort=f["sortering"], page=f["pagina"],
         per_page=PER_PAGE,
     )
-    listed(row.case.id for row in result.rows)
+    # What the user's cases wait for outside the product; with the open work, not with what is done.
+    waiting = service().waiting_cases(user.username) if f["tab"] != "afgerond" else []
+    listed([row.case.id for row in result.rows] + [w.case.id for w in waiting])
     return render_template(
-        "inbox.html", nav="werkbak", result=result, filters=f, tabs=TAB_LABELS, sorts=SORTS,
+        "inbox.html", nav="werkbak", result=result, waiting=waiting, filters=f, tabs=TAB_LABELS, sorts=SORTS,
         procedures=sorted(process_names().items(), key=lambda item: item[1].lower()),
         gemeenten=gemeenten(), inbox_url=inbox_url, here=request.full_path.rstrip("?"),
         may_claim=bool(set(user.rollen or []) - {"auditor", "procesbeheerder", "beheerder"}),

@@ -76,7 +76,7 @@ def test_the_history_is_the_timeline_with_values_kinds_and_filters(api, clock):
             "text": "Er zijn mogelijkheden om een andere aanpak in te zetten"} in held["values"]
     mails = [e for e in history if e["kind"] == "mail"]
     assert mails and all(e["seq"] is None and e["hash"] is None and e["label"] == "Mail" for e in mails)
-    assert mails[0]["details"][-1] == "Status: wacht op verzending"
+    assert mails[0]["details"][-1] == "Status: in de wachtrij"
 
     assert [e["type"] for e in anna.get(url, query_string={"persoon": "vera"}).get_json()] == [
         "task_claimed", "task_completed"]

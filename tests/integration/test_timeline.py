@@ -66,7 +66,7 @@ def test_each_event_shows_the_values_entered_with_the_labels_of_its_form(service
     assert entries[entries.index(processed) + 1].title == "Veiligheidskaart versie 1"  # its task, not the CAB
     mail = next(e for e in entries if e.kind == "mail")
     assert mail.title.startswith("Mail: Nieuwe taak: Advies en afspraken verwerken")
-    assert mail.details == ["Aan: anna@example.org", "Status: wacht op verzending"]
+    assert mail.details == ["Aan: anna@example.org", "Status: in de wachtrij"]
     assert entries.index(mail) == entries.index(held) + 1
     # The dict the AVG export writes: times to the second with their offset.
     assert held.as_dict()["at"] == "2026-03-02T09:00:07+01:00"
@@ -114,10 +114,10 @@ def test_the_veiligheidskaart_changes_sends_and_mails(service, clock):
 
     sends = [e for e in entries if e.kind == "verzending"]
     assert [e.title for e in sends] == [
-        "Veiligheidskaart versie 1 verstuurd (Vk naar rvdk)",
-        "Veiligheidskaart versie 2 verstuurd (Vk definitief verzonden)",
-        "Veiligheidskaart versie 4 verstuurd (Vk na gesprek verzonden)"]
-    assert sends[0].details[:2] == ["Aan: regionaalveiligheidsteam-WBW@rvdk.nl", "Status: verstuurd"]
+        "Veiligheidskaart versie 1 naar de verzendlijst (Vk naar rvdk)",
+        "Veiligheidskaart versie 2 naar de verzendlijst (Vk definitief verzonden)",
+        "Veiligheidskaart versie 4 naar de verzendlijst (Vk na gesprek verzonden)"]
+    assert sends[0].details[:2] == ["Aan: regionaalveiligheidsteam-WBW@rvdk.nl", "Status: in de wachtrij"]
     # A send follows the act whose mail carried the card, right after that mail.
     mail_to_rvdk = next(e for e in entries if e.kind == "mail" and "toetsing" in e.title)
     assert entries.index(sends[0]) == entries.index(mail_to_rvdk) + 1
