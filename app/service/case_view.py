@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from xml.etree import ElementTree
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +17,8 @@ from .inbox import soon_limit, urgency
 from .instances import load_run
 from .waiting import deadline_label
 
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
 
 @dataclass
 class DiagramView:
@@ -24,6 +28,8 @@ class DiagramView:
     xml: str
     completed: list[str]
     active: list[str]
+    # End events that signal a missed deadline (escalation): reached, but no work was finished there.
+    signalled: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +63,14 @@ def _called_version(session: Session, caller: ProcessVersion, process_id: str) -
     if caller.deployment_id:
         order.insert(0, (ProcessVersion.deployment_id == caller.deployment_id).desc())
     return session.scalars(query.order_by(*order).limit(1)).first()
+
+
+@lru_cache(maxsize=128)
+def escalation_ends(xml: str) -> frozenset[str]:
+    """The ids of the end events in a diagram that raise an escalation (a deadline that passed)."""
+    root = ElementTree.fromstring(xml.encode("utf-8"))
+    return frozenset(end.get("id") for end in root.iter(f"{BPMN}endEvent")
+                     if end.find(f"{BPMN}escalationEventDefinition") is not None)
 
 
 def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseView:
@@ -97,10 +111,13 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
             pv = version if process_id == version.process_id else _called_version(session, version, process_id)
             if pv is None:
                 continue
+            reached = {b for p, b in marks if p == process_id}
+            signals = reached & escalation_ends(pv.xml)  # not green: the task it warns about may still be open
             diagrams.append(DiagramView(
                 process_id=process_id, name=pv.name, version=pv.version, xml=pv.xml,
-                completed=sorted(b for p, b in marks if p == process_id),
+                completed=sorted(reached - signals),
                 active=sorted(b for p, b in active if p == process_id),
+                signalled=sorted(signals),
             ))
         instances.append(InstanceView(instance, version, diagrams))
         if run and instance.next_timer_at:  # each date by its name in the diagram, not "a term in P3"
@@ -111,4 +128,7 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
     members = session.scalars(select(CaseMember).where(CaseMember.case_id == case_id)).all()
     from .incidents import open_count
 
+    # A missed deadline is a signal (the case's "signalering"), not an end the case reached.
+    signalled = {b for item in instances for d in item.diagrams for b in d.signalled}
+    outcomes = [o for o in outcomes if f"Eind_{o}" not in signalled]
     return CaseView(case, instances, open_tasks, deadlines, history, members, outcomes, open_count(session, case_id))

@@ -56,7 +56,7 @@ def case_diagrams(case_id: int):
     view = service().case_view(current_user().username, case_id)
     return jsonify(diagrammen=[
         {"instantie": item.instance.id, "process_id": d.process_id, "naam": d.name, "versie": d.version,
-         "xml": d.xml, "afgerond": d.completed, "actief": d.active}
+         "xml": d.xml, "afgerond": d.completed, "actief": d.active, "gesignaleerd": d.signalled}
         for item in view.instances for d in item.diagrams
     ])
 

@@ -62,3 +62,24 @@ def test_the_send_log_says_the_card_is_queued_not_sent(web, clock):
     assert "Verzonden<" not in log and ">verzonden<" not in log
     history = html(web.browser("anna").get(f"/casussen/{case.case_id}"))
     assert "Status: in de wachtrij" in history and "Status: verstuurd" not in history
+
+
+def test_a_missed_deadline_is_not_shown_green_while_its_task_is_open(web, clock):
+    from datetime import datetime
+
+    from app.engine.clock import TZ
+    from tests.procedures.driver import CaseDriver
+
+    case_id = _until_parents_are_asked(web)
+    case = CaseDriver(web.service, case_id, clock)
+    case.move_clock(datetime(2026, 3, 10, 0, 0, 1, tzinfo=TZ))  # past the term of the final card (09-03, 23:59:59)
+    assert "Task_DefinitieveVkVersturen" in case.open_ids() and "vk_te_laat" in case.signals()
+    anna = web.browser("anna")
+    diagrams = anna.get(f"/casussen/{case_id}/diagrammen.json").get_json()["diagrammen"]
+    [card] = [d for d in diagrams if d["process_id"] == "sp_vk_voorbereiden"]
+    assert "Task_DefinitieveVkVersturen" in card["actief"]
+    assert "Eind_vk_te_laat" in card["gesignaleerd"] and "Eind_vk_te_laat" not in card["afgerond"]
+    page = html(anna.get(f"/casussen/{case_id}"))
+    assert "termijn verstreken (signalering)" in page  # the legend of its colour
+    ends = re.search(r"Bereikte eindes:(.*?)</p>", page, re.S)
+    assert ends is None or "Vk te laat" not in ends.group(1)

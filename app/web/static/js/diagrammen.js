@@ -201,6 +201,8 @@
       var registry = viewer.get("elementRegistry");
       diagram.afgerond.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "vht-afgerond"); } });
       diagram.actief.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "vht-actief"); } });
+      // A missed deadline's end event: a warning, not something finished (never green).
+      (diagram.gesignaleerd || []).forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "vht-gesignaleerd"); } });
       views[key].loaded = true;
       if (!figure.hidden) { place(figure); }
       figure.setAttribute("data-geladen", "ja");
