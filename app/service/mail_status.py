@@ -13,20 +13,36 @@ from persistence.models import OutboxAttachment, OutboxMessage
 from .form_values import moment
 
 REASON_LENGTH = 200
+# The usual trouble in words a professional understands; anything else as the server said it.
+PLAIN = (
+    (("ConnectionRefusedError", "Connection refused"), "de mailserver was niet bereikbaar"),
+    (("TimeoutError", "timed out"), "de mailserver reageerde niet op tijd"),
+    (("gaierror", "Name or service not known"), "de mailserver is onbekend (klopt het adres?)"),
+    (("SMTPAuthenticationError",), "de mailserver weigerde de aanmelding"),
+    (("SMTPServerDisconnected",), "de mailserver verbrak de verbinding"),
+)
+
+
+def reason(error: str | None) -> str:
+    text = (error or "").strip()
+    for markers, plain in PLAIN:
+        if any(marker in text for marker in markers):
+            return plain
+    return text[:REASON_LENGTH] or "onbekende reden"
 
 
 def describe(mail: OutboxMessage) -> str:
-    reason = (mail.last_error or "").strip()[:REASON_LENGTH] or "onbekende reden"
+    why = reason(mail.last_error)
     if mail.status == "sent":
         sent = f"verzonden op {moment(mail.sent_at, seconds=True)}" if mail.sent_at else "verzonden"
-        return f"{sent}; niet aan iedereen: {reason}" if mail.last_error else sent  # some refused
+        return f"{sent}; niet aan iedereen: {why}" if mail.last_error else sent  # some refused
     if mail.status == "failed":
         tries = f" (na {mail.attempts} {'poging' if mail.attempts == 1 else 'pogingen'})" if mail.attempts else ""
-        return f"mislukt: {reason}{tries}"
+        return f"mislukt: {why}{tries}"
     if mail.status == "sending":
         return "in de wachtrij: wordt nu aan de mailserver aangeboden"
     if mail.attempts and mail.last_error:
-        return (f"in de wachtrij: poging {mail.attempts} mislukt ({reason}); "
+        return (f"in de wachtrij: poging {mail.attempts} mislukt ({why}); "
                 f"volgende poging {moment(mail.next_attempt_at, seconds=True)}")
     return "in de wachtrij"
 
