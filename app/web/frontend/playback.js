@@ -93,7 +93,8 @@ class Player {
   figure(key, versionId) {
     if (!this.figures.has(key)) {
       const source = this.data.diagrammen[String(versionId)];
-      const canvas = el('div', { className: 'canvas', role: 'img', 'aria-label': `Diagram ${source.naam} bij deze stap` });
+      // A group, not an img: the viewer's canvas inside it takes the focus (axe: nested-interactive).
+      const canvas = el('div', { className: 'canvas', role: 'group', 'aria-label': `Diagram ${source.naam} bij deze stap` });
       const figure = el('figure', { className: 'diagram', 'data-diagram': key },
         el('figcaption', {}, source.naam, ' ', el('span', { className: 'klein' }, `(versie ${source.versie})`)), canvas);
       this.diagrams.append(figure);
