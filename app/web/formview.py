@@ -60,6 +60,35 @@ def other_messages(errors: dict | None, definition: FormDefinition) -> list[str]
     return [m for key, value in (errors or {}).items() if key not in names for m in _messages(value)]
 
 
+def error_links(definition: FormDefinition | None, errors: dict | None) -> list[tuple[str | None, str, str]]:
+    """The lines of a refused form's error summary, in the form's order: (id of the control the
+    line leads to, or None when it is about no field; the field's label; the message)."""
+    if not errors:
+        return []
+    lines = []
+    for spec in definition.fields if definition else []:
+        if spec.type == "list":
+            first = spec.item_fields[0].name if spec.item_fields else None
+            lines += [(f"f-{spec.name}-0-{first}" if first else None, spec.label, m)
+                      for m in field_messages(errors, spec)]
+            value = errors.get(spec.name)
+            for key in sorted((k for k in value if _is_row(k)), key=int) if isinstance(value, dict) else []:
+                index, where = int(key), f"{spec.label}, rij {int(key) + 1}"
+                lines += [(f"f-{spec.name}-{index}-{item.name}", f"{where}: {item.label}", m)
+                          for item in spec.item_fields for m in row_messages(errors, spec, index, item)]
+                lines += [(f"f-{spec.name}-{index}-{first}" if first else None, where, m)
+                          for m in row_other_messages(errors, spec, index)]
+        else:
+            lines += [(f"f-{spec.name}", spec.label, m) for m in field_messages(errors, spec)]
+    return lines + [(None, "", m) for m in (other_messages(errors, definition) if definition else _messages(errors))]
+
+
+def named_error_links(errors: dict | None, labels: dict[str, str]) -> list[tuple[str | None, str, str]]:
+    """As error_links, for a form of the page itself whose controls have the field's name as id."""
+    return [(name if name in labels else None, labels.get(name, ""), m)
+            for name, value in (errors or {}).items() for m in _messages(value)]
+
+
 def rows_of(values: dict | None, spec: FormField) -> list[dict]:
     """The filled-in rows followed by empty ones: [(index, row dict)]."""
     rows = (values or {}).get(spec.name)
@@ -107,6 +136,7 @@ def show_if_attrs(spec: FormField) -> dict:
 def register(app) -> None:
     app.jinja_env.globals.update(
         field_messages=field_messages, row_messages=row_messages, row_other_messages=row_other_messages,
-        other_messages=other_messages, rows_of=rows_of, control_value=control_value, is_checked=is_checked,
+        other_messages=other_messages, error_links=error_links, named_error_links=named_error_links,
+        rows_of=rows_of, control_value=control_value, is_checked=is_checked,
         show_if_attrs=show_if_attrs, is_grouped=is_grouped, RADIO_MAX_OPTIONS=RADIO_MAX_OPTIONS, YES=YES, NO=NO,
     )
