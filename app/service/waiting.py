@@ -5,6 +5,8 @@ diagram) and until when; the case page names each deadline the same way.
 """
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +23,11 @@ from .messages import OWN_ACTIONS
 
 # Enough for one look at the werkbak: each row costs loading a procedure's state.
 LIMIT = 25
+# Per database (its Context): {(instance id, its optimistic-lock version): what it waits for}. Every
+# change of the state bumps the version, so an entry is never stale; it spares loading the state on
+# each werkbak view.
+_SEEN: dict[int, OrderedDict] = {}  # by id(ctx), dropped with the Context (which is not hashable)
+_SEEN_MAX = 4096
 _ENDINGS = (" verstreken", " bereikt")
 
 
@@ -49,38 +56,49 @@ def deadline_label(wait: Wait) -> str:
     return wait.name
 
 
-def _procedure_name(session: Session, instance: ProcessInstance, process_id: str) -> str:
-    """The diagram the wait is in (a called procedure, e.g. the card's preparation inside P3)."""
-    version = instance.process_version
-    if process_id == version.process_id:
-        return version.name or process_id
-    name = session.scalar(select(ProcessVersion.name).where(ProcessVersion.process_id == process_id)
-                          .order_by(ProcessVersion.deployed_at.desc()).limit(1))
-    return name or process_id
+def _outside_of(ctx: Context, session: Session, instance_id: int, version: int) -> list[Wait]:
+    seen = _SEEN.get(id(ctx))
+    if seen is None:
+        seen = _SEEN[id(ctx)] = OrderedDict()
+        weakref.finalize(ctx, _SEEN.pop, id(ctx), None)
+    key = (instance_id, version)
+    if key not in seen:
+        seen[key] = outside(load_run(ctx, session.get(ProcessInstance, instance_id)))
+        if len(seen) > _SEEN_MAX:
+            seen.popitem(last=False)
+    return seen[key]
 
 
 def waiting_cases(ctx: Context, session: Session, user: User, limit: int = LIMIT) -> list[WaitingCase]:
     """The running procedures of the cases `user` takes part in that wait on a message or a date,
     the soonest end of a wait first."""
-    # Columns first: the state is only read for procedures that wait at all.
+    # Columns first: the state is only read for procedures that wait at all (and then remembered).
     candidates = session.execute(
-        select(ProcessInstance.id, ProcessInstance.next_timer_at, ProcessInstance.waiting_messages)
+        select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.case_id, ProcessInstance.next_timer_at,
+               ProcessInstance.waiting_messages)
         .join(Case, Case.id == ProcessInstance.case_id)
         .where(ProcessInstance.status == "running", Case.status != "afgesloten", involvement_clause(user))
         .order_by(ProcessInstance.next_timer_at.is_(None), ProcessInstance.next_timer_at, ProcessInstance.id)
     ).all()
-    found = []
+    found: list[tuple[int, list[Wait]]] = []
     for row in candidates:
         if len(found) >= limit:
             break
         if not row.next_timer_at and not set(row.waiting_messages or []) - OWN_ACTIONS:
             continue
-        instance = session.get(ProcessInstance, row.id)
-        waits = outside(load_run(ctx, instance))
-        if not waits:
-            continue
-        found.append(WaitingCase(
-            case=instance.case, procedure=_procedure_name(session, instance, waits[0].process_id),
-            messages=[w for w in waits if w.message], timers=[w for w in waits if w.due_at]))
-    found.sort(key=lambda w: (w.until is None, w.until or datetime.max.replace(tzinfo=ctx.now().tzinfo), w.case.id))
-    return found
+        waits = _outside_of(ctx, session, row.id, row.version)
+        if waits:
+            found.append((row.case_id, waits))
+    if not found:
+        return []
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_({case_id for case_id, _ in found})))}
+    # The diagram each wait is in (e.g. the card's preparation inside P3), by its latest name.
+    names = dict(session.execute(
+        select(ProcessVersion.process_id, ProcessVersion.name)
+        .where(ProcessVersion.process_id.in_({waits[0].process_id for _, waits in found}))
+        .order_by(ProcessVersion.deployed_at, ProcessVersion.version)).all())
+    rows = [WaitingCase(case=cases[case_id], procedure=names.get(waits[0].process_id) or waits[0].process_id,
+                        messages=[w for w in waits if w.message], timers=[w for w in waits if w.due_at])
+            for case_id, waits in found]
+    rows.sort(key=lambda w: (w.until is None, w.until or datetime.max.replace(tzinfo=ctx.now().tzinfo), w.case.id))
+    return rows

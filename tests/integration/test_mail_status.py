@@ -25,7 +25,8 @@ def test_the_card_is_queued_then_retried_then_sent(service, clock, smtp):
 
     run_once(service, sender(free_port()))  # the mail server cannot be reached
     status, history = _states(service, case.case_id)
-    assert status == "in de wachtrij: poging 1 mislukt (de mailserver was niet bereikbaar); volgende poging 02-03-2026 09:01:00"
+    assert status == ("in de wachtrij: poging 1 mislukt (de mailserver was niet bereikbaar); "
+                      "volgende poging 02-03-2026 09:01:00")
     assert history == [f"Status: {status}"]
     mails = [e for e in service.timeline("anna", case.case_id)[0] if e.kind == "mail" and "toetsing" in e.title]
     assert mails, "the mail to the RvdK is in the history"
