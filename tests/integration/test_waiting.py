@@ -40,3 +40,16 @@ def test_only_people_taking_part_see_the_wait_and_it_ends_with_the_reaction(serv
 def test_a_case_with_only_work_to_do_does_not_wait(service, clock):
     start_through_p0(service, clock, "interventiegesprek")  # the inbrenger plans the moment: her task
     assert service.waiting_cases("anna") == []
+
+
+def test_a_case_waiting_for_a_date_names_the_date(service, clock):
+    """The final card went out: nothing to do until half an hour before the conversation."""
+    from tests.procedures.gesprek_steps import at, reactie_ontvangen, vk_versturen
+
+    case = _waiting_for_parents(service, clock)
+    reactie_ontvangen(case, at(2026, 3, 9, 23, 59, 59))
+    vk_versturen(case)
+    [waiting] = service.waiting_cases("anna")
+    assert waiting.messages == []
+    assert [w.name for w in waiting.timers] == ["Half uur voor het gesprek"]
+    assert waiting.until.astimezone(TZ).strftime("%d-%m-%Y %H:%M") == "12-03-2026 09:30"
