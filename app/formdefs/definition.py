@@ -45,6 +45,14 @@ class FormField:
     def option_values(self) -> list[str]:
         return [value for value, _ in self.options]
 
+    @property
+    def must_answer(self) -> bool:
+        """Must it be filled in (its star in the form)? A checkbox group or a list left empty is
+        sent as [], which `required` accepts as "none of these": only `min_items` asks for one."""
+        if self.type in ("multiple_choice", "list"):
+            return bool(self.min_items)
+        return self.required or bool(self.min_items)
+
 
 @dataclass(frozen=True)
 class FormDefinition:

@@ -22,6 +22,16 @@ MESSAGES = {
     "required": "Dit veld is verplicht.",
     "null": "Dit veld mag niet leeg zijn.",
 }
+# An empty required field says what to do, by the kind of field.
+REQUIRED = {
+    "choice": "Maak een keuze.",
+    "yes_no": "Kies ja of nee.",
+    "multiple_choice": "Kies er minstens één.",
+    people.USER: "Kies een persoon.",
+    "date": "Vul een datum in.",
+    "datetime": "Vul een datum en tijd in.",
+    "list": "Vul minstens één rij in.",
+}
 UNKNOWN = "Onbekend veld: dit formulier kent dit veld niet."
 # Deadlines are counted from dates (working days, ages): far outside this range they overflow the
 # calendar, and no case has a date there.
@@ -135,12 +145,12 @@ def _field(spec: FormField) -> fields.Field:
     if spec.type == "choice":
         allowed = spec.option_values
         return fields.String(
-            validate=mm_validate.OneOf(allowed, error="Kies een van: " + ", ".join(allowed) + "."),
+            validate=mm_validate.OneOf(allowed, error="Kies een van de opties."),
             **{**common, "error_messages": {**MESSAGES, "invalid": "Kies een van de opties."}},
         )
     if spec.type == "multiple_choice":
         allowed = spec.option_values
-        inner = fields.String(validate=mm_validate.OneOf(allowed, error="Kies uit: " + ", ".join(allowed) + "."))
+        inner = fields.String(validate=mm_validate.OneOf(allowed, error="Kies uit de opties."))
         return fields.List(
             inner, validate=_count(spec), **{**common, "error_messages": {**MESSAGES, "invalid": "Verwacht een lijst."}}
         )
@@ -163,9 +173,15 @@ MAX_ITEMS = 200  # rows of a list without its own max_items
 
 def _count(spec: FormField):
     most = spec.max_items if spec.max_items is not None else MAX_ITEMS
-    if spec.min_items:
-        return mm_validate.Length(min=spec.min_items, max=most, error="Geef er minstens {min} en hoogstens {max}.")
-    return mm_validate.Length(max=most, error="Geef er hoogstens {max}.")
+    rows = spec.type == "list"
+    at_most = mm_validate.Length(max=most, error=("Vul hoogstens {max} rijen in." if rows else "Kies er hoogstens {max}."))
+    if not spec.min_items:
+        return at_most
+    if spec.min_items == 1:
+        fewest = "Vul minstens één rij in." if rows else "Kies er minstens één."
+    else:
+        fewest = "Vul minstens {min} rijen in." if rows else "Kies er minstens {min}."
+    return [mm_validate.Length(min=spec.min_items, error=fewest), at_most]
 
 
 def visible(spec: FormField, data: dict) -> bool:
@@ -222,13 +238,17 @@ def _check_required_and_visibility(specs: tuple[FormField, ...], raw: dict, load
         elif not visible(spec, loaded):
             if present:
                 target = by_name[spec.show_if["field"]]
-                condition = (f"'{spec.show_if['equals']}' is" if "equals" in spec.show_if
-                             else "een van " + ", ".join(f"'{v}'" for v in spec.show_if["in"]) + " is"
-                             if "in" in spec.show_if else f"'{spec.show_if['contains']}' bevat")
+                named = dict(target.options or ())  # the options' labels, not their ids
+
+                def said(value):
+                    return f"'{named.get(value, 'ja' if value is True else 'nee' if value is False else value)}'"
+                condition = (f"{said(spec.show_if['equals'])} is" if "equals" in spec.show_if
+                             else "een van " + ", ".join(said(v) for v in spec.show_if["in"]) + " is"
+                             if "in" in spec.show_if else f"{said(spec.show_if['contains'])} bevat")
                 errors[spec.name] = [HIDDEN.format(label=target.label, condition=condition)]
             loaded.pop(spec.name, None)
         elif spec.required and not present:
-            errors[spec.name] = [MESSAGES["required"]]
+            errors[spec.name] = [REQUIRED.get(spec.type, MESSAGES["required"])]
         elif spec.type == "list" and spec.name in loaded:
             for index, (item_raw, item) in enumerate(zip(raw.get(spec.name) or [], loaded[spec.name])):
                 item_errors: dict = {}

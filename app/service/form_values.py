@@ -36,10 +36,15 @@ class Value:
         return result
 
 
+# Abbreviations in ids, written as people write them.
+ABBREVIATIONS = {"vk": "VK", "rvdk": "RvdK", "ots": "OTS", "gi": "GI", "vht": "VHT", "avg": "AVG", "cab": "CAB"}
+
+
 def words(code: str | None) -> str:
-    """An id such as `datum_gesprek` as words (a field no form describes any more)."""
-    text = (code or "").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """An id such as `datum_gesprek` as words (a field no form describes any more); 'vk_te_laat': 'VK te laat'."""
+    parts = [ABBREVIATIONS.get(part, part) for part in (code or "").strip().split("_") if part]
+    text = " ".join(parts)
+    return text if parts and parts[0] in ABBREVIATIONS.values() else text[:1].upper() + text[1:]
 
 
 def is_empty(value) -> bool:

@@ -45,7 +45,7 @@ def _open_task(session: Session, task_id: int) -> HumanTask:
 
 def _not_open(task: HumanTask) -> Conflict:
     word = {"completed": "al afgerond", "cancelled": "vervallen"}.get(task.state, task.state)
-    return Conflict(f"Taak {task.id} is {word}.", taak=task.id, status=task.state)
+    return Conflict(f"De taak '{task.name}' is {word}.", taak=task.id, status=task.state)
 
 
 def _taken(session: Session, task: HumanTask) -> Conflict:
@@ -56,7 +56,7 @@ def _taken(session: Session, task: HumanTask) -> Conflict:
     if task.assignee:
         owner = session.get(User, task.assignee)
         return Conflict(f"Deze taak is al geclaimd door {owner.naam if owner else task.assignee}.", taak=task.id)
-    return Conflict(f"Taak {task.id} is net vrijgegeven. Laad de pagina opnieuw.", taak=task.id)
+    return Conflict(f"De taak '{task.name}' is net vrijgegeven. Laad de pagina opnieuw.", taak=task.id)
 
 
 def _set_assignee(session: Session, task: HumanTask, new: str | None) -> None:
@@ -86,7 +86,7 @@ def claim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTask
     if task.assignee:
         raise _taken(session, task)
     if task.role not in (user.rollen or []):
-        raise PermissionDenied(f"Taak {task_id} is voor de rol '{task.role}'.")
+        raise PermissionDenied(f"De taak '{task.name}' is niet voor uw rol.")
     check_offered(user, task)
     _set_assignee(session, task, user.username)
     people.note_organisation(session, task.case_id, user, task.role)
@@ -191,12 +191,15 @@ def reassign(ctx: Context, session: Session, task_id: int, to: str, reason: str,
         raise InvalidInput("Geef een reden op voor het overdragen.", {"reden": ["Dit veld is verplicht."]})
     if len(reason) > 200:
         raise InvalidInput("De reden is te lang.", {"reden": ["Maximaal 200 tekens."]})
+    if not (to or "").strip():
+        raise InvalidInput("Kies een collega.", {"naar": ["Kies een collega."]})
     target = session.get(User, to)
     if target is None or not target.actief:
-        raise InvalidInput("Deze collega bestaat niet.", {"naar": [f"Onbekende gebruiker '{to}'."]})
+        raise InvalidInput("Deze collega is niet (meer) actief. Kies een andere collega.",
+                           {"naar": ["Kies een collega uit de lijst."]})
     if task.role not in (target.rollen or []):
-        raise InvalidInput("Deze collega kan deze taak niet doen.",
-                           {"naar": [f"{target.naam} heeft de rol '{task.role}' niet."]})
+        raise InvalidInput("Deze collega kan deze taak niet doen. Kies een andere collega.",
+                           {"naar": [f"{target.naam} heeft niet de rol die deze taak vraagt."]})
     if not in_scope(session, target, case, task.role):
         raise InvalidInput("Deze collega kan deze taak niet doen.",
                            {"naar": [f"{target.naam} werkt voor een andere gemeente of organisatie dan deze casus."]})

@@ -25,6 +25,7 @@ How the card changes (DOMAIN.md 2.2):
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -126,19 +127,34 @@ def consents(session: Session, case_id: int) -> list[VkToestemming]:
 def _as_text(key: str, value) -> str:
     if key == "afspraken":
         return "\n".join(" | ".join(str(item.get(f) or "") for f in ("wie", "wat", "wanneer", "monitoring"))
-                         for item in value or [] if isinstance(item, dict))
+                         for item in _dated(key, value or []) if isinstance(item, dict))
     return str(value or "")
 
 
 def diff(a: VkVersie, b: VkVersie) -> list[dict]:
-    """Per section: both texts, whether it changed, and a line diff (difflib) from a to b."""
+    """Per section: both texts, whether it changed, and what changed from a to b in words."""
     result = []
     for key, title in SECTIONS.items():
         left, right = _as_text(key, a.secties.get(key)), _as_text(key, b.secties.get(key))
-        lines = list(difflib.unified_diff(left.splitlines(), right.splitlines(), lineterm="", n=1000))[2:]
         result.append({"key": key, "titel": title, "links": left, "rechts": right, "gewijzigd": left != right,
-                       "regels": lines})
+                       "woorden": word_diff(left, right) if left != right else []})
     return result
+
+
+def word_diff(left: str, right: str) -> list[tuple[str, str]]:
+    """The new text as pieces ('gelijk' | 'weg' | 'erbij', text): a reader sees the changed words
+    highlighted in place, not a line diff with its markers."""
+    a, b = re.findall(r"\S+|\s+", left), re.findall(r"\S+|\s+", right)
+    pieces: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(("gelijk", "".join(a[i1:i2])))
+            continue
+        if op in ("delete", "replace"):
+            pieces.append(("weg", "".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            pieces.append(("erbij", "".join(b[j1:j2])))
+    return pieces
 
 
 # --- changing -------------------------------------------------------------------------------
@@ -338,6 +354,21 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(TZ).strftime("%d-%m-%Y %H:%M") if moment else ""
 
 
+def day(value) -> str:
+    """A date as the card writes every date, 12-05-2026; text that is no ISO date stays as typed."""
+    try:
+        return date.fromisoformat(str(value)).strftime("%d-%m-%Y") if value else ""
+    except ValueError:
+        return str(value)
+
+
+def _dated(key: str, value):
+    """A section as the card shows it: the afspraken with their dates written the Dutch way."""
+    if key != "afspraken" or not isinstance(value, list):
+        return value
+    return [{**item, "wanneer": day(item.get("wanneer"))} if isinstance(item, dict) else item for item in value]
+
+
 def _name(session: Session, username: str | None) -> str:
     if not username:
         return ""
@@ -348,7 +379,7 @@ def _name(session: Session, username: str | None) -> str:
 def document_context(session: Session, case: Case, row: VkVersie, now: datetime) -> dict:
     data = case.gegevens or {}
     ouders = ", ".join(o.get("naam", "") for o in data.get("ouders") or [] if isinstance(o, dict))
-    jeugdigen = ", ".join(f"{j.get('naam', '')} ({j.get('geboortedatum', '')})"
+    jeugdigen = ", ".join(f"{j.get('naam', '')} ({day(j.get('geboortedatum'))})"
                           for j in data.get("jeugdigen") or [] if isinstance(j, dict))
     return {
         "case": {"referentie": case.referentie, "gemeente_naam": (case.gemeente or "").replace("_", "-").title(),
@@ -357,7 +388,7 @@ def document_context(session: Session, case: Case, row: VkVersie, now: datetime)
                  "cab_datum": case.cab_datum.strftime("%d-%m-%Y") if case.cab_datum else ""},
         "versie": {"versie": row.versie, "status_label": STATUS_LABELS.get(row.status, row.status),
                    "op": _local(row.op), "door": _name(session, row.door)},
-        "secties": [{"key": k, "titel": t, "waarde": row.secties.get(k)} for k, t in SECTIONS.items()],
+        "secties": [{"key": k, "titel": t, "waarde": _dated(k, row.secties.get(k))} for k, t in SECTIONS.items()],
         "datum": now.astimezone(TZ).strftime("%d-%m-%Y"),
     }
 

@@ -1,9 +1,11 @@
 """Dutch words for codes (roles, event types, deadlines) and the date formats people read."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from app.engine.clock import TZ
+from app.service.form_values import words  # noqa: F401 - the template filter 'woorden'
 
 ROLES = {
     "inbrenger": "Inbrenger",
@@ -51,10 +53,13 @@ def role(code: str | None) -> str:
     return ROLES.get(code or "", code or "")
 
 
-def words(code: str | None) -> str:
-    """An id such as `interventiegesprek_afgerond_vrijwillig` as words."""
-    text = (code or "").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+# The procedure texts name a regional choice by its id, as parameters.json does ('instelling
+# "leeftijdsgrens_jeugdige"'); people read its name.
+SETTING = re.compile(r'(instelling\s+)"?([a-z0-9]+(?:_[a-z0-9]+)+)"?')
+
+
+def settings_named(text: str | None) -> str:
+    return SETTING.sub(lambda m: f'{m.group(1)}"{words(m.group(2))}"', text or "")
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -100,6 +105,7 @@ def register(app) -> None:
     app.add_template_filter(role, "rol")
     app.add_template_filter(tijdstip, "tijdstip")
     app.add_template_filter(words, "woorden")
+    app.add_template_filter(settings_named, "instellingen")
     app.add_template_filter(datum, "datum")
     app.add_template_filter(datumtijd, "datumtijd")
     app.jinja_env.globals.update(

@@ -106,7 +106,7 @@ def test_more_rows_than_a_form_allows_are_refused(api):
     rows = [{"naam": f"Ouder {i}", "gezag": True} for i in range(201)]
     body = json.dumps({"process_id": P0, "data": casus(ouders=rows)})
     velden = assert_error(post_json(api.as_("anna"), "/api/cases", body), 422, "ongeldige_invoer")
-    assert velden == {"data": {"ouders": ["Geef er minstens 1 en hoogstens 200."]}}
+    assert velden == {"data": {"ouders": ["Vul hoogstens 200 rijen in."]}}
 
 
 @pytest.mark.parametrize("id_", [2**31, 2**31 + 1, 9_999_999_999, 10**30])

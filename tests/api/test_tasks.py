@@ -90,9 +90,9 @@ def test_assign_to_a_colleague_with_a_reason(api):
     velden = assert_error(vera.post(url, json={"naar": "vince", "reden": "x" * 201}), 422, "ongeldige_invoer")
     assert velden["reden"][0].startswith("Geef een reden op")
     velden = assert_error(vera.post(url, json={"naar": "tom", "reden": "Vakantie"}), 422, "ongeldige_invoer")
-    assert velden == {"naar": ["Tom Toegang heeft de rol 'veiligheidsteam' niet."]}
+    assert velden == {"naar": ["Tom Toegang heeft niet de rol die deze taak vraagt."]}
     velden = assert_error(vera.post(url, json={"naar": "niemand", "reden": "Vakantie"}), 422, "ongeldige_invoer")
-    assert velden == {"naar": ["Onbekende gebruiker 'niemand'."]}
+    assert velden == {"naar": ["Kies een collega uit de lijst."]}
     velden = assert_error(vera.post(url, json={"naar": "vince", "reden": "Vakantie", "cc": "anna"}),
                           422, "ongeldige_invoer")
     assert velden == {"cc": ["Onbekend veld: de API kent dit veld hier niet."]}
@@ -157,11 +157,11 @@ def test_inbox_query_is_checked(api, query, velden):
 
 
 @pytest.mark.parametrize("data, expected", [
-    ({}, {"advies_type": ["Dit veld is verplicht."], "advies_tekst": ["Dit veld is verplicht."],
-          "afspraken": ["Dit veld is verplicht."], "interventies": ["Dit veld is verplicht."]}),
+    ({}, {"advies_type": ["Maak een keuze."], "advies_tekst": ["Dit veld is verplicht."],
+          "afspraken": ["Vul minstens één rij in."], "interventies": ["Kies er minstens één."]}),
     (dict(CAB, advies_type=5, afspraken="morgen", interventies=["alles"]),
      {"advies_type": ["Kies een van de opties."], "afspraken": ["Verwacht een lijst."],
-      "interventies": {"0": ["Kies uit: zorg, netwerkberaad, interventiegesprek, interventiegesprek_rvdk."]}}),
+      "interventies": {"0": ["Kies uit de opties."]}}),
     (dict(CAB, afspraken=[{"wie": 3, "wat": "Regelen", "wanneer": "morgen"}]),
      {"afspraken": {"0": {"wie": ["Vul tekst in."], "wanneer": ["Vul een geldige datum in (JJJJ-MM-DD)."]}}}),
     (dict(CAB, besluit="ja", advies_tekst="<b>ok</b>"), {"besluit": ["Onbekend veld: dit formulier kent dit veld niet."]}),

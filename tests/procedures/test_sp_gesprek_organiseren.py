@@ -150,7 +150,8 @@ def test_an_end_date_of_a_measure_needs_a_measure(service, clock):
     errors = refused(lambda: service.start_case("p0_consultatie_advies",
                                                 casus(maatregel="geen", einde_maatregel="2026-09-01"), "anna"))
     assert errors["einde_maatregel"] == ["Dit veld hoort niet bij uw antwoorden: het wordt alleen gevraagd als "
-                                         "'Lopende kinderbeschermingsmaatregel' een van 'ots', 'voogdij' is."]
+                                         "'Lopende kinderbeschermingsmaatregel' een van 'Ondertoezichtstelling (OTS)', "
+                                         "'Voogdij' is."]
     case = service.start_case("p0_consultatie_advies", casus(maatregel="ots", einde_maatregel="2026-09-01"), "anna")
     assert str(case.einde_maatregel) == "2026-09-01"
 

@@ -87,4 +87,4 @@ def test_a_list_without_a_minimum_says_only_its_maximum():
             "interventies": ["zorg"], "aansluitende_partners": rows}
     with pytest.raises(FormValidationError) as refused:
         FORMS.validate("p0_cab_houden", data)
-    assert refused.value.errors["aansluitende_partners"] == ["Geef er hoogstens 200."]
+    assert refused.value.errors["aansluitende_partners"] == ["Vul hoogstens 200 rijen in."]

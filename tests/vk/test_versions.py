@@ -64,7 +64,7 @@ def test_diff_per_section(service, clock):
     changed = {s["key"]: s for s in sections if s["gewijzigd"]}
     assert set(changed) == {"reactie_ouders", "weergave_gesprek", "uitkomst"}
     assert changed["uitkomst"]["links"] == "" and changed["uitkomst"]["rechts"] == "Ouders aanvaarden hulp."
-    assert "+Ouders aanvaarden hulp." in changed["uitkomst"]["regels"]
+    assert changed["uitkomst"]["woorden"] == [("erbij", "Ouders aanvaarden hulp.")]
     same = {s["key"] for s in sections if not s["gewijzigd"]}
     assert "advies_tekst" in same and "afspraken" in same
 

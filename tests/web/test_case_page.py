@@ -82,7 +82,7 @@ def test_new_case_for_an_inbrenger_validates_and_starts_p0(web):
     page = html(invalid)
     assert invalid.status_code == 422 and "De casus is nog niet gestart" in page
     assert re.search(r'data-veld="inbrenger_organisatie".*?Dit veld is verplicht', page, re.S)
-    assert re.search(r'name="jeugdigen-0-geboortedatum".*?Dit veld is verplicht', page, re.S)
+    assert re.search(r'name="jeugdigen-0-geboortedatum".*?Vul een datum in', page, re.S)
     assert '<option value="roosendaal" selected>' in page and 'value="Sam de Vries"' in page
     assert web.service.cases() == []
 

@@ -121,7 +121,7 @@ def test_more_rows_than_a_form_allows_are_refused_not_cut_off(web):
     rows = {f"ouders-{i}-naam": f"Ouder {i}" for i in range(201)}
     response = anna.post("/casussen/nieuw", {**NEW_CASE, **rows})
     assert response.status_code == 422
-    assert re.search(r'data-veld="ouders".*?Geef er minstens 1 en hoogstens 200\.', html(response), re.S)
+    assert re.search(r'data-veld="ouders".*?Vul hoogstens 200 rijen in\.', html(response), re.S)
     assert cases_of(web) == 0
 
 

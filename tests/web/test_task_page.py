@@ -100,8 +100,8 @@ def test_validation_messages_per_field_keep_what_was_typed(web):
     assert response.status_code == 422
     assert "Het formulier is nog niet goed ingevuld" in page
     # Messages next to the fields, in Dutch.
-    assert re.search(r'data-veld="advies_type".*?Dit veld is verplicht\.', page, re.S)
-    assert re.search(r'data-veld="interventies".*?Geef er minstens 1', page, re.S)
+    assert re.search(r'data-veld="advies_type".*?Maak een keuze\.', page, re.S)
+    assert re.search(r'data-veld="interventies".*?Kies er minstens één\.', page, re.S)
     assert re.search(r'name="afspraken-0-wat".*?<ul class="meldingen" id="m-afspraken-0-wat"><li>Dit veld is verplicht\.', page, re.S)
     # What was typed is still there (escaped), rows included.
     assert "Mijn &lt;b&gt;advies&lt;/b&gt;</textarea>" in page
