@@ -90,7 +90,7 @@ def test_sorted_by_deadline_or_newest(web):
     page = html(nina.get("/werkbak?tab=rol&sortering=deadline"))
     deadlines = re.findall(r'<time datetime="([^"]+)"', page)
     assert len(deadlines) == 17 and deadlines == sorted(deadlines)  # 3 without a deadline come last
-    assert page.rindex("<time") < page.index('<td class="deadline">—')
+    assert page.rindex("<time") < page.index('<td class="deadline" data-kop="Deadline">—')
     newest = rows(nina.get("/werkbak?tab=rol&sortering=nieuw"))
     assert newest[0] == "Zaaktaak 00019" and newest[-1] == "Zaaktaak 00000"
 
@@ -125,7 +125,7 @@ def test_pages_of_25(web):
     assert len(rows(last)) == 10 and "Vorige" in html(last) and "Volgende" not in html(last)
     # Sorted by deadline over the pages: overdue first, tasks without a deadline last.
     assert 'class="taak verlopen"' in html(first)
-    assert "<td class=\"deadline\">—" in html(last)
+    assert "<td class=\"deadline\" data-kop=\"Deadline\">—" in html(last)
     all_rows = set(rows(first)) | set(rows(nina.get("/werkbak?tab=rol&pagina=2"))) | set(rows(last))
     assert len(all_rows) == 60
 
