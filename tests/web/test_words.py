@@ -90,7 +90,10 @@ def test_reassigning_without_a_colleague_says_choose_one(web):
     web.complete(case_id, "Task_CabHouden", CAB, "vera")
     task = web.open_task(case_id, "Task_AdviesVerwerken")
     anna = web.browser("anna")
-    anna.get(f"/taken/{task.id}")
+    page = html(anna.get(f"/taken/{task.id}"))
+    # Both are required, so both carry the star.
+    assert re.search(r'<label for="naar">[^<]*<span class="verplicht"', page)
+    assert re.search(r'<label for="reden">Reden <span class="verplicht"', page)
     response = anna.post(f"/taken/{task.id}/overdragen", {"naar": "", "reden": "Vakantie"})
     assert response.status_code == 422
     page = html(response)
