@@ -59,9 +59,15 @@ def test_the_pages_of_a_full_case_name_things_in_words(web, late_case):
     compare = re.findall(r'href="(/casussen/\d+/veiligheidskaart/versies/\d+/vergelijk/\d+)"', vk_page)
     urls = ["/werkbak", "/casussen", f"/casussen/{case_id}", f"/casussen/{case_id}/veiligheidskaart",
             "/regionale-keuzes", *[f"/taken/{t}" for t in task_ids], *compare[:1]]
+    # Every other page of the case: the messages it can receive, ...
+    urls += re.findall(r'href="(/casussen/\d+/berichten/[^"]+)"', html(anna.get(f"/casussen/{case_id}")))
+    urls += [rule.rule.replace("<int:case_id>", str(case_id)) for rule in web.app.url_map.iter_rules()
+             if rule.arguments == {"case_id"} and "GET" in rule.methods and not rule.rule.startswith("/api")]
     found = {}
-    for url in urls:
+    for url in dict.fromkeys(urls):
         response = anna.get(url)
+        if response.mimetype != "text/html" or response.status_code in (403, 404):
+            continue  # a PDF, JSON, or a page for another role
         assert response.status_code == 200, url
         if hits := raw_ids(html(response)):
             found[url] = sorted(hits)
