@@ -95,7 +95,8 @@ run: $(VENV)/.installed node_modules/.installed assets pdf-libs
 	$(BIN)/vht audit-sleutel
 	$(BIN)/vht deploy --eerste-keer --reden "make run: de procedures uit processes/, forms/ en letters/"
 	$(BIN)/vht demo
-	# The worker (timers, mail) runs beside the web server and stops with it.
+	# The worker (timers, mail) runs beside the web server and stops with it. Without SMTP_HOST it
+	# starts a local mail catcher on 127.0.0.1 and the beheerder reads the post at /beheer/mail.
 	$(BIN)/vht worker & trap 'kill $$!' EXIT INT TERM; $(BIN)/vht serve --host 127.0.0.1 --port $(PORT)
 
 lint: node_modules/.installed
