@@ -105,7 +105,7 @@
     hint.className = "klein";
     hint.textContent = "Verschuiven: slepen, of de pijltjestoetsen in het diagram.";
     [button("+", "inzoomen", "Inzoomen"), button("\u2212", "uitzoomen", "Uitzoomen"),
-      button("Passend", "passend", "Heel diagram tonen"), button("Huidige stap", "huidige", "Naar de huidige stap"),
+      button("Passend", "passend", "Passend: heel diagram tonen"), button("Huidige stap", "huidige", "Naar de huidige stap"),
       status, hint].forEach(function (node) { bar.appendChild(node); });
     bar.addEventListener("click", function (event) {
       var action = event.target.getAttribute && event.target.getAttribute("data-actie");
