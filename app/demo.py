@@ -67,7 +67,7 @@ def load_demo(service: Service) -> list[str]:
         "netwerkpartner_gebruikers": ["nina"],  # chosen in the CAB: she sees the case (issue 9, section 4)
     }, "vera")
     vk = service.tasks(case_id=case.id)[0]
-    service.complete_task(vk.id, {"vk_advies_verwerkt": True, "vk_versie": "1"}, "anna")
+    service.complete_task(vk.id, {"vk_advies_verwerkt": True}, "anna")
     lines.append(f"casus {case.id}: Roosendaal, interventiegesprek en zorg lopen")
 
     # 2. Moerdijk: just brought in, the consultation is still to be held.

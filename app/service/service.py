@@ -18,7 +18,7 @@ from . import bundle, deploy_checks, drafts, preview, regional_choices, scenario
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
-from . import task_rules
+from . import task_page
 from . import mail_status, waiting
 from . import timeline as case_timeline
 from . import checkpoints, seals
@@ -526,7 +526,8 @@ class Service:
         with self.ctx.reading() as session:
             # The form as deployed with the version this task's case runs on, not the newest one.
             instance = session.get(ProcessInstance, task.instance_id)
-            definition = self.ctx.forms_of(session, instance).get(task.form_key)
+            definition = task_page.without_excluded(self.ctx, session, task,
+                                                    self.ctx.forms_of(session, instance).get(task.form_key))
             if not people.fields.has_people(definition):
                 return definition
             return people.resolve(definition, people.for_case(session, session.get(Case, task.case_id)))
@@ -541,8 +542,14 @@ class Service:
             return people.resolve(definition, people.lookup(session, None, starter=users.require_user(session, username)))
 
     def task_prefill(self, task: HumanTask, case: Case) -> dict:
-        """What the task's form starts with when nobody typed yet (today for the CAB, the parents with gezag)."""
-        return task_rules.prefill(task.form_key, case.gegevens or {}, self.ctx.now().astimezone(clock_mod.TZ).date())
+        """What the task's form starts with when nobody typed yet: what the case already knows (task_page.py)."""
+        with self.ctx.reading() as session:
+            return task_page.prefill(self.ctx, session, task, case)
+
+    def task_card(self, task: HumanTask):
+        """The case's current Veiligheidskaart for a step that judges or edits it, else None."""
+        with self.ctx.reading() as session:
+            return task_page.card_beside(session, task)
 
     def next_task_for(self, case_id: int, username: str) -> HumanTask | None:
         with self.ctx.reading() as session:

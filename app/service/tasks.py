@@ -11,7 +11,7 @@ from app.engine.runtime import EngineError
 from app.formdefs import FormValidationError
 from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
-from . import events, form_context, incidents, people, task_rules
+from . import events, form_context, incidents, people, task_rules, veiligheidskaart
 from .access import check_offered, in_scope
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -106,6 +106,14 @@ def unclaim(ctx: Context, session: Session, task_id: int, actor: str) -> HumanTa
     return task
 
 
+def _card_version(session: Session, task: HumanTask) -> int | None:
+    """The card's current version, for the form that records which version it sends."""
+    if task.form_key != task_rules.DEFINITIVE_FORM:
+        return None
+    row = veiligheidskaart.current(session, task.case_id)
+    return row.versie if row else None
+
+
 _TASK_FOR_COMPLETION = (
     select(HumanTask, User, exists().where(TaskDraft.human_task_id == HumanTask.id).label("has_draft"),
            *events.head_columns(HumanTask.case_id))
@@ -131,7 +139,8 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     try:  # with the case data the task sees: dates before the CAB, in the past, on a holiday
         values = forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id),
                                                                        people.for_case(session, task.case)))
-        values = task_rules.apply(task.form_key, values, run.task_data(task.spiff_task_id), ctx.now())
+        values = task_rules.apply(task.form_key, values, run.task_data(task.spiff_task_id), ctx.now(),
+                                  _card_version(session, task))
     except FormValidationError as exc:
         raise InvalidInput(f"Het formulier '{task.name}' is niet goed ingevuld.", exc.errors) from exc
     try:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from app.engine.clock import TZ
 from persistence.models import Case, Event, HumanTask, User, VkToestemming, VkVersie, VkVerzending
 
-from . import events, instances, messages, notifications, pdfs
+from . import events, instances, messages, notifications, pdfs, task_rules
 from .errors import NotFound
 from .events import SYSTEM
 
@@ -50,9 +50,13 @@ SECTIONS = {
 }
 
 # {form key: (status of the card after it, {section: where the value comes from})}. A source is
-# a field of the completed form, or "cab:<field>" (the CAB advice of P0). The parents' reaction
-# is not here: it enters the card when it is recorded (REACTIE below).
+# a field of the completed form, "cab:<field>" (the CAB advice of P0) or "afspraken:<field>" (a
+# list of agreements as lines). The parents' reaction is not here: it enters the card when it is
+# recorded (REACTIE below). The chair's agreements of the interventiegesprek land in the card's
+# "(Veiligheids)afspraken" when the conversation was held.
 TASK_SECTIONS = {
+    "p3_interventiegesprek_voeren": ("gesprek_gevoerd", {"veiligheidsafspraken": "afspraken:afspraken_gesprek"}),
+    "p4_interventiegesprek_voeren": ("gesprek_gevoerd", {"veiligheidsafspraken": "afspraken:afspraken_gesprek"}),
     "sp_vk_verwerken_advies": ("advies_verwerkt", {"advies_tekst": "cab:advies_tekst", "afspraken": "cab:afspraken"}),
     "sp_vk_na_gesprek_verwerken": ("gesprek_verwerkt", {"weergave_gesprek": "weergave_gesprek"}),
     "sp_vk_na_gesprek_uitkomst": ("uitkomst_verwerkt", {"uitkomst": "uitkomst"}),
@@ -88,6 +92,7 @@ STATUS_LABELS = {
     "na_reactie_ouders_verzonden": "met de reactie van ouders opnieuw verzonden",
     "reactie_ouders_verwerkt": "reactie ouders verwerkt",
     "definitief_verzonden": "definitief verzonden",
+    "gesprek_gevoerd": "afspraken uit het gesprek verwerkt",
     "gesprek_verwerkt": "gesprek verwerkt",
     "uitkomst_verwerkt": "uitkomst verwerkt",
     "na_gesprek_verzonden": "na het gesprek verzonden",
@@ -177,6 +182,8 @@ def _events(session: Session, case_id: int, type_: str) -> list[Event]:
 def _source(session: Session, case_id: int, source: str, form: dict):
     if source.startswith("cab:"):
         return _cab_advice(session, case_id).get(source[4:])
+    if source.startswith("afspraken:"):
+        return task_rules.afspraken_text(form.get(source[10:])) or None
     return form.get(source)
 
 

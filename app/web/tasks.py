@@ -7,7 +7,9 @@ from flask import flash, redirect, render_template, request, url_for
 from app import inputs
 from app.formdefs import FormDefinitionError
 from app.service.access import case_roles
+from app.service import veiligheidskaart as vk
 from app.service.errors import CaseProblem, Conflict, InvalidInput, PermissionDenied, ProcessFailed
+from app.service.task_rules import CARD_BESIDE_FORMS
 from app.service.users import check_may_work
 
 from .access_logging import TASK, logs_access
@@ -56,7 +58,17 @@ def _render(task, case, values, *, errors=None, status=200, message=None, draft=
         errors=errors, message=message, may_work=works, draft=draft, may_reassign=may_reassign,
         colleagues=colleagues, reassign_errors=reassign_errors or {}, reassign_values=reassign_values or {},
         keuzes=service().regional_choices_for_task(task.documentation, task.form_key),
+        **_card(task),
     ), status
+
+
+def _card(task) -> dict:
+    """The current card beside the steps that judge or edit it (task_rules.CARD_BESIDE_FORMS)."""
+    if task.form_key not in CARD_BESIDE_FORMS:
+        return {"kaart_naast": False}
+    kaart = service().task_card(task)
+    return {"kaart_naast": True, "kaart": kaart, "VK_SECTIONS": vk.SECTIONS,
+            "kaart_status": vk.STATUS_LABELS.get(kaart.status, kaart.status).capitalize() if kaart else ""}
 
 
 @bp.get("/taken/<int:task_id>")

@@ -126,7 +126,7 @@ def world(sqlite_template, tmp_path_factory):
 
     b = CaseDriver.start(service, clock, P0, casus(gemeente="moerdijk"), actor="bram")
     a = start_through_p0(service, clock, "interventiegesprek_rvdk")
-    a.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True, "vk_versie": "1b"})
+    a.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
     a.complete("Task_VkControleren", {"vk_compleet": True, "ouders_geinformeerd_rvdk": True})  # P4's check step
     z = CaseDriver.start(service, clock, P0, casus())
     z.complete("Task_CabHouden", dict(cab("zorg"), interventies=["zorg"]))

@@ -17,7 +17,7 @@ def forms():
 
 
 def verzendlijst(email: str) -> dict:
-    return {"vk_versie": "3", "verzendlijst_definitieve_vk": [
+    return {"verzendlijst_definitieve_vk": [
         {"naam": "Petra de Vries", "rol": "ouder", "email": "petra@example.org"},
         {"naam": "Oma", "rol": "netwerk", "email": email}]}
 

@@ -140,7 +140,7 @@ def overhandigen(case: CaseDriver) -> None:
 
 def vk_versturen(case: CaseDriver) -> None:
     before = case.sent_messages().count("vk_definitief_verzonden")
-    case.complete("Task_DefinitieveVkVersturen", {"vk_versie": "2", "verzendlijst_definitieve_vk": VERZENDLIJST})
+    case.complete("Task_DefinitieveVkVersturen", {"verzendlijst_definitieve_vk": VERZENDLIJST})
     assert case.sent_messages().count("vk_definitief_verzonden") == before + 1
     if "Task_VkOverhandigen" in case.open_ids():
         overhandigen(case)

@@ -25,6 +25,7 @@ from .gesprek_steps import (  # noqa: E402
     voorbespreking,
     zonder_reactie,
 )
+from app.service.errors import InvalidInput  # noqa: E402
 
 P3 = "interventiegesprek"
 
@@ -169,14 +170,19 @@ def test_vk_te_laat_bewaakt_de_hele_voorbereiding(service, clock):
 
 def test_maatregel_onafhankelijk_voorzitter_dwingt_onafhankelijke_voorzitter(service, clock):
     """DOMAIN G23: 'onafhankelijk voorzitter' chosen as a safety measure forces an independent
-    chair, even when the chair question is (wrongly) answered 'de inbrenger zelf'."""
+    chair: 'de inbrenger zelf' is refused with a message saying why (issue 13: the page does not
+    offer it); the independent chair follows."""
     case = start_through_p0(service, clock, P3)
     case.complete("Task_MomentPlannen", {"gesprek_datum": "2026-03-12T10:00",
                                          "deelnemers": [{"naam": "Petra de Vries", "rol": "ouder"}]})
     case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Dreiging richting de inbrenger.",
                                                 "veiligheidsmaatregelen": ["onafhankelijk_voorzitter"]})
     assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
-    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    with pytest.raises(InvalidInput) as refused:
+        case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    assert "onafhankelijk voorzitter als maatregel" in refused.value.errors["voorzitter_type"][0]
+    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "onafhankelijk"})
     assert case.open_ids() == ["Task_OnafhankelijkVoorzitterRegelen"]
     case.assert_replays()
 

@@ -33,7 +33,7 @@ def naar_rvdk(service, clock, **casus_overrides):
     case = start_through_p0(service, clock, P4, **casus_overrides)
     assert case.open_ids() == ["Task_AdviesVerwerken"]
     assert case.task("Task_AdviesVerwerken").process_id == "sp_vk_verwerken"
-    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True, "vk_versie": "1b"})
+    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
     # Nothing goes to the RvdK before the inbrenger confirmed the card and that the parents know.
     assert case.open_ids() == ["Task_VkControleren"]
     assert case.task("Task_VkControleren").assignee == "anna"

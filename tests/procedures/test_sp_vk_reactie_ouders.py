@@ -156,10 +156,10 @@ def test_the_cards_always_reach_the_parents_and_every_participant(service, clock
     zonder_reactie(case, VERZENDDAG)
     task = case.task("Task_DefinitieveVkVersturen")
     with pytest.raises(InvalidInput) as refused:
-        service.complete_task(task.id, {"vk_versie": "2", "verzendlijst_definitieve_vk": [
+        service.complete_task(task.id, {"verzendlijst_definitieve_vk": [
             {"naam": "Oma", "rol": "grootouder", "email": "oma@@example"}]}, "anna")
     assert "verzendlijst_definitieve_vk" in refused.value.errors
-    case.complete("Task_DefinitieveVkVersturen", {"vk_versie": "2", "verzendlijst_definitieve_vk": []})
+    case.complete("Task_DefinitieveVkVersturen", {"verzendlijst_definitieve_vk": []})
     _, sends = card(service, case.case_id)
     (definitive,) = [s for s in sends if s.reden == "vk_definitief_verzonden"]
     assert definitive.aan == ["anna@example.org", "petra@example.org"]

@@ -64,7 +64,7 @@ def test_signal_after_end_of_second_working_day_task_stays_open(service, clock, 
     assert case.signals() == ["advies_verwerken_te_laat"]
 
     # Late, but it can still be done; the procedure goes on as usual.
-    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True, "vk_versie": "2"})
+    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
     assert case.open_ids() == ["Task_ContactZorgLeggen"]
     assert "advies_verwerkt" in case.outcomes()
     assert case.signals() == ["advies_verwerken_te_laat"]

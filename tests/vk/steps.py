@@ -32,7 +32,7 @@ P4 = "interventiegesprek_rvdk"
 def naar_rvdk(service, clock):
     """P0 and P4 up to the card mailed to the RvdK."""
     case = start_through_p0(service, clock, P4)
-    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True, "vk_versie": "1b"})
+    case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
     case.complete("Task_VkControleren", {"vk_compleet": True, "ouders_geinformeerd_rvdk": True})  # P4 check step
     assert case.sent_messages() == ["vk_naar_rvdk"]
     return case

@@ -18,16 +18,16 @@ def test_pages_for_the_inbrenger_the_auditor_and_an_outsider(web):
         page = browser.get(f"/casussen/{cid}/veiligheidskaart")
         assert page.status_code == 200
         text = html(page)
-        assert "Versie 4" in text and "Ouders aanvaarden hulp." in text
+        assert "Versie 5" in text and "Ouders aanvaarden hulp." in text
         assert "Reactie van ouders" in text  # a changed section in the version list
-        assert f"VK-{reference}-v1.pdf" in text and f"VK-{reference}-v4.pdf" in text  # the send log
+        assert f"VK-{reference}-v1.pdf" in text and f"VK-{reference}-v5.pdf" in text  # the send log
         assert "regionaalveiligheidsteam-WBW@rvdk.nl" in text
 
         pdf = browser.get(f"/casussen/{cid}/veiligheidskaart/pdf")
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
         assert pdf.data.startswith(b"%PDF")
 
-        compare = browser.get(f"/casussen/{cid}/veiligheidskaart/versies/1/vergelijk/4")
+        compare = browser.get(f"/casussen/{cid}/veiligheidskaart/versies/1/vergelijk/5")
         assert compare.status_code == 200
         assert "Wij herkennen ons niet in punt 2." in html(compare) and "gewijzigd" in html(compare)
 

@@ -30,18 +30,21 @@ def test_the_tasks_that_update_the_card_make_versions(service, clock):
     assert [(v.versie, v.gewijzigd, v.door) for v in versions] == [
         (1, ["advies_tekst", "afspraken"], "anna"),
         (2, ["reactie_ouders"], "anna"),
-        (3, ["weergave_gesprek"], "anna"),
-        (4, ["uitkomst"], "anna"),
+        (3, ["veiligheidsafspraken"], "anna"),  # the chair's agreements, when the conversation was held
+        (4, ["weergave_gesprek"], "anna"),
+        (5, ["uitkomst"], "anna"),
     ]
     # The reaction is in the card from the moment it is recorded, with its date of receipt.
     assert versions[1].secties["reactie_ouders"] == "Ontvangen op 02-03-2026:\nWij herkennen ons niet in punt 2."
     assert versions[1].taak == "Reactie van ouders ontvangen"
     assert versions[1].status == "definitief_verzonden"
-    assert versions[3].secties["uitkomst"] == "Ouders aanvaarden hulp."
-    assert versions[3].secties["advies_tekst"] == versions[0].secties["advies_tekst"]  # carried over
-    assert versions[3].status == "na_gesprek_verzonden"
+    assert versions[2].secties["veiligheidsafspraken"] == (
+        "- Moeder: Opvoedondersteuning aanvaarden (uiterlijk 01-06-2026; monitoring: inbrenger)")
+    assert versions[4].secties["uitkomst"] == "Ouders aanvaarden hulp."
+    assert versions[4].secties["advies_tekst"] == versions[0].secties["advies_tekst"]  # carried over
+    assert versions[4].status == "na_gesprek_verzonden"
     assert [(s.reden, s.versie) for s in sends] == [
-        ("vk_naar_rvdk", 1), ("vk_definitief_verzonden", 2), ("vk_na_gesprek_verzonden", 4)]
+        ("vk_naar_rvdk", 1), ("vk_definitief_verzonden", 2), ("vk_na_gesprek_verzonden", 5)]
     assert "petra@example.org" in sends[1].aan and "anna@example.org" in sends[1].aan
     case.assert_replays()
 
@@ -60,9 +63,9 @@ def test_p5_summary_and_safety_agreements(service, clock):
 def test_diff_per_section(service, clock):
     case = naar_rvdk(service, clock)
     p4_to_the_end(case)
-    left, right, sections = service.vk_compare("anna", case.case_id, 1, 4)
+    left, right, sections = service.vk_compare("anna", case.case_id, 1, 5)
     changed = {s["key"]: s for s in sections if s["gewijzigd"]}
-    assert set(changed) == {"reactie_ouders", "weergave_gesprek", "uitkomst"}
+    assert set(changed) == {"reactie_ouders", "veiligheidsafspraken", "weergave_gesprek", "uitkomst"}
     assert changed["uitkomst"]["links"] == "" and changed["uitkomst"]["rechts"] == "Ouders aanvaarden hulp."
     assert changed["uitkomst"]["woorden"] == [("erbij", "Ouders aanvaarden hulp.")]
     same = {s["key"] for s in sections if not s["gewijzigd"]}

@@ -43,7 +43,7 @@ P3_UNTIL_CONVERSATION = [
 ]
 P3_AFTER_REACTION = [
     ("Task_ReactieOudersVerwerken", {"vk_aanpassingen_reactie": "Opgenomen.", "reactie_ouders_in_vk": True}),
-    ("Task_DefinitieveVkVersturen", {"vk_versie": "2", "verzendlijst_definitieve_vk": [
+    ("Task_DefinitieveVkVersturen", {"verzendlijst_definitieve_vk": [
         {"naam": "Petra", "rol": "ouder", "email": "petra@example.org"}]}),
 ]
 
