@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.engine.runtime import Run, Wait
-from persistence.models import Case, ProcessInstance, ProcessVersion, User
+from persistence.models import Case, CaseMember, HumanTask, ProcessInstance, ProcessVersion, User
 
 from .access import involvement_clause
 from .context import Context
@@ -37,10 +37,14 @@ class WaitingCase:
     procedure: str  # the name of the procedure that waits
     messages: list[Wait]  # word from outside, by the name of its event
     timers: list[Wait]  # dates the flow waits for; the first ends the wait if no word came
+    # Open tasks of others in a case of the user's own (e.g. the RvdK's judgement): not the user's to do.
+    tasks: list[HumanTask] = field(default_factory=list)
 
     @property
     def until(self) -> datetime | None:
-        return self.timers[0].due_at if self.timers else None
+        if self.timers:
+            return self.timers[0].due_at
+        return min((t.due_at for t in self.tasks if t.due_at), default=None)
 
 
 def outside(run: Run) -> list[Wait]:
@@ -69,9 +73,20 @@ def _outside_of(ctx: Context, session: Session, instance_id: int, version: int) 
     return seen[key]
 
 
+def _others_tasks(user: User):
+    """Open tasks in the user's own cases (inbrenger or member) that someone else is to do."""
+    own = or_(Case.inbrenger == user.username,
+              exists().where(CaseMember.case_id == Case.id, CaseMember.username == user.username))
+    offered_to_me = HumanTask.assignee.is_(None) & HumanTask.role.in_(list(user.rollen or []))
+    return (select(HumanTask).join(Case, Case.id == HumanTask.case_id)
+            .where(HumanTask.state == "open", Case.status != "afgesloten", own,
+                   or_(HumanTask.assignee.is_(None), HumanTask.assignee != user.username), ~offered_to_me)
+            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
+
+
 def waiting_cases(ctx: Context, session: Session, user: User, limit: int = LIMIT) -> list[WaitingCase]:
-    """The running procedures of the cases `user` takes part in that wait on a message or a date,
-    the soonest end of a wait first."""
+    """The cases `user` takes part in whose procedure waits on a message or a date, and the user's
+    own cases with a task for someone else (the RvdK's judgement); the soonest end of a wait first."""
     # Columns first: the state is only read for procedures that wait at all (and then remembered).
     candidates = session.execute(
         select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.case_id, ProcessInstance.next_timer_at,
@@ -89,16 +104,24 @@ def waiting_cases(ctx: Context, session: Session, user: User, limit: int = LIMIT
         waits = _outside_of(ctx, session, row.id, row.version)
         if waits:
             found.append((row.case_id, waits))
-    if not found:
+    others: dict[int, list[HumanTask]] = {}
+    for task in session.scalars(_others_tasks(user).limit(limit * 4)):
+        others.setdefault(task.case_id, []).append(task)
+    if not found and not others:
         return []
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_({case_id for case_id, _ in found})))}
+    wanted = {case_id for case_id, _ in found} | set(others)
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(wanted)))}
     # The diagram each wait is in (e.g. the card's preparation inside P3), by its latest name.
     names = dict(session.execute(
         select(ProcessVersion.process_id, ProcessVersion.name)
-        .where(ProcessVersion.process_id.in_({waits[0].process_id for _, waits in found}))
+        .where(ProcessVersion.process_id.in_({waits[0].process_id for _, waits in found}
+                                             | {tasks[0].process_id for tasks in others.values()}))
         .order_by(ProcessVersion.deployed_at, ProcessVersion.version)).all())
     rows = [WaitingCase(case=cases[case_id], procedure=names.get(waits[0].process_id) or waits[0].process_id,
-                        messages=[w for w in waits if w.message], timers=[w for w in waits if w.due_at])
+                        messages=[w for w in waits if w.message], timers=[w for w in waits if w.due_at],
+                        tasks=others.pop(case_id, []))
             for case_id, waits in found]
+    rows += [WaitingCase(case=cases[case_id], procedure=names.get(tasks[0].process_id) or tasks[0].process_id,
+                         messages=[], timers=[], tasks=tasks) for case_id, tasks in others.items()]
     rows.sort(key=lambda w: (w.until is None, w.until or datetime.max.replace(tzinfo=ctx.now().tzinfo), w.case.id))
-    return rows
+    return rows[:limit]

@@ -53,3 +53,15 @@ def test_a_case_waiting_for_a_date_names_the_date(service, clock):
     assert waiting.messages == []
     assert [w.name for w in waiting.timers] == ["Half uur voor het gesprek"]
     assert waiting.until.astimezone(TZ).strftime("%d-%m-%Y %H:%M") == "12-03-2026 09:30"
+
+
+def test_the_inbrenger_sees_her_case_waiting_for_the_rvdk(service, clock):
+    from tests.procedures.test_p4_interventiegesprek_rvdk import naar_rvdk
+
+    case = naar_rvdk(service, clock)
+    [waiting] = service.waiting_cases("anna")
+    assert waiting.case.id == case.case_id and (waiting.messages, waiting.timers) == ([], [])
+    assert [(t.name, t.role) for t in waiting.tasks] == [("Toetsen of er grond is om aan te sluiten", "rvdk")]
+    assert waiting.procedure == "Interventiegesprek met de RvdK"
+    # For the RvdK it is work to do (offered to his role), not a wait.
+    assert [w.case.id for w in service.waiting_cases("rik")] == []

@@ -83,3 +83,15 @@ def test_a_missed_deadline_is_not_shown_green_while_its_task_is_open(web, clock)
     assert "termijn verstreken (signalering)" in page  # the legend of its colour
     ends = re.search(r"Bereikte eindes:(.*?)</p>", page, re.S)
     assert ends is None or "Vk te laat" not in ends.group(1)
+
+
+def test_the_werkbak_shows_the_inbrengers_case_waiting_for_the_rvdk(web, clock):
+    case = naar_rvdk(web.service, clock)
+    waiting = _section(html(web.browser("anna").get("/werkbak")))
+    row = re.search(rf'<tr class="wacht" data-casus="{case.case_id}">.*?</tr>', waiting, re.S).group(0)
+    assert "Interventiegesprek met de RvdK" in row
+    assert ('<span class="wacht-taak">Toetsen of er grond is om aan te sluiten (Raad voor de Kinderbescherming)</span>'
+            in row)
+    assert "geen termijn" in row
+    # The RvdK sees it among his tasks, not as a wait.
+    assert 'id="wachten-kop"' not in html(web.browser("rik").get("/werkbak"))
