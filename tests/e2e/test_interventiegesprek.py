@@ -148,17 +148,17 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     radio(page, "reactie_ouders_in_vk", "ja")
     complete(page)
     on_task(page, "Definitieve Veiligheidskaart versturen aan alle deelnemers")
-    page.fill("input[name=vk_versie]", "2")
     rows = page.locator("fieldset[data-lijst=verzendlijst_definitieve_vk] .rij")
-    expect(rows).to_have_count(1)  # with JavaScript: one empty row, more on request
-    rows.nth(0).locator("input[name$='-naam']").fill("Petra Jansen")
-    rows.nth(0).locator("input[name$='-rol']").fill("ouder")
+    # The list starts with who gets the card anyway (the parent, the chair); the version is the card's own.
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("input[name$='-naam']")).to_have_value("Petra Jansen")
+    expect(rows.nth(1).locator("input[name$='-naam']")).to_have_value("Victor Peters")
     rows.nth(0).locator("input[name$='-email']").fill("petra@example.org")
     page.click("fieldset[data-lijst=verzendlijst_definitieve_vk] >> text=Rij toevoegen")
-    expect(rows).to_have_count(2)
-    rows.nth(1).locator("input[name$='-naam']").fill("Nina Mulder")
-    rows.nth(1).locator("input[name$='-rol']").fill("netwerkpartner")
-    rows.nth(1).locator("input[name$='-email']").fill("nina@example.org")
+    expect(rows).to_have_count(3)
+    rows.nth(2).locator("input[name$='-naam']").fill("Nina Mulder")
+    rows.nth(2).locator("input[name$='-rol']").fill("netwerkpartner")
+    rows.nth(2).locator("input[name$='-email']").fill("nina@example.org")
     complete(page)
     # The chair (Victor, no account chosen, no address) gets the card through Anna: her hand-over
     # task, which lapses when the pre-meeting begins.
