@@ -81,6 +81,7 @@ def test_p4_toetsen_toont_de_kaart_en_het_advies_is_een_bevestiging(web):
     page = html(web.browser("rik").get(f"/taken/{toetsen.id}"))
     assert 'id="vk-naast-kop">Veiligheidskaart, versie 1</h2>' in page
     assert "In gesprek met het gezin over de zorgen en de afspraken." in page
+    assert web.browser("rik").get(f"/casussen/{case.case_id}/veiligheidskaart").status_code == 200  # the link works
 
 
 def test_bij_een_vereiste_onafhankelijke_voorzitter_is_de_inbrenger_geen_keuze(web):
