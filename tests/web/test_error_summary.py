@@ -71,3 +71,17 @@ def test_a_refused_reassignment_links_to_its_reason(web):
     assert "De taak is niet overgedragen" in summary
     links = _links(summary)
     assert [target for target, _ in links] == ["reden"] and links[0][1].startswith("Reden: ")
+
+
+def test_a_refused_new_case_opens_with_the_summary_too(web):
+    anna = web.browser("anna")
+    assert "foutoverzicht\"" not in html(anna.get("/casussen/nieuw?procedure=p0_consultatie_advies"))
+    refused = anna.post("/casussen/nieuw", {"procedure": "p0_consultatie_advies"})
+    assert refused.status_code == 422
+    page = html(refused)
+    summary = _summary(page)
+    assert "De casus is nog niet gestart" in summary
+    links = _links(summary)
+    assert links and all(f'id="{target}"' in page for target, _ in links)
+    assert any(target == "f-gemeente" for target, _ in links), links
+    assert '<script src="/static/js/foutoverzicht.js" defer></script>' in page

@@ -111,7 +111,9 @@ def test_dates_at_the_edge_of_the_calendar_are_refused(web, day):
     anna.get(f"/casussen/nieuw?procedure={P0}")
     response = anna.post("/casussen/nieuw", {**NEW_CASE, "cab_datum": day, "jeugdigen-0-geboortedatum": day})
     assert response.status_code == 422
-    assert html(response).count("Vul een datum tussen 1900 en 2199 in.") == 2
+    # At both fields, and in the error summary above the form (a link to each).
+    assert html(response).count("<li>Vul een datum tussen 1900 en 2199 in.</li>") == 2
+    assert html(response).count(": Vul een datum tussen 1900 en 2199 in.</a>") == 2
     assert cases_of(web) == 0
 
 
