@@ -200,11 +200,15 @@ def test_the_werkbak_on_a_phone(live_server, open_as):
         assert label == '"Deadline: "', label
         return card
 
-    card_shows("Vrijgeven").get_by_role("button", name="Vrijgeven").click()
+    def go(locator):  # the next page, fully loaded (its stylesheet too) before it is measured
+        with page.expect_navigation(wait_until="load"):
+            locator.click()
+
+    go(card_shows("Vrijgeven").get_by_role("button", name="Vrijgeven"))
     expect(page.locator(f"tr[data-taak='{task.id}']")).to_have_count(0)
-    page.get_by_role("link", name="Taken voor mijn rollen").click()
-    card_shows("Claimen").get_by_role("button", name="Claimen").click()
-    page.get_by_role("link", name="Mijn taken").click()
+    go(page.get_by_role("link", name="Taken voor mijn rollen"))
+    go(card_shows("Claimen").get_by_role("button", name="Claimen"))
+    go(page.get_by_role("link", name="Mijn taken"))
     card_shows("Vrijgeven")
     assert service.task(task.id).assignee == "gina"
 
