@@ -100,7 +100,7 @@ def test_the_veiligheidskaart_changes_sends_and_mails(service, clock):
     p4_to_the_end(case)
     entries, _ = service.timeline("anna", case.case_id)
     cards = [e for e in entries if e.kind == "veiligheidskaart"]
-    assert [e.title for e in cards] == [f"Veiligheidskaart versie {n}" for n in (1, 2, 3, 4)]
+    assert [e.title for e in cards] == [f"Veiligheidskaart versie {n}" for n in (1, 2, 3, 4, 5)]
     # Only the sections that changed from the version before, with both texts.
     assert [c.label for c in cards[0].changes] == ["Advies van het VeiligheidsTeam",
                                                    "Afspraken van het VeiligheidsTeam (wie, wat, wanneer, monitoring)"]
@@ -109,14 +109,15 @@ def test_the_veiligheidskaart_changes_sends_and_mails(service, clock):
     [reaction] = cards[1].changes
     assert (reaction.label, reaction.before) == ("Reactie van ouders", "—")
     assert reaction.after == "Ontvangen op 02-03-2026:\nWij herkennen ons niet in punt 2."
-    assert [c.label for c in cards[3].changes] == ["Uitkomst uit het gesprek"]
-    assert cards[3].changes[0].after == "Ouders aanvaarden hulp." and cards[3].actor == "anna"
+    assert [c.label for c in cards[2].changes] == ["(Veiligheids)afspraken"]  # the chair's agreements
+    assert [c.label for c in cards[4].changes] == ["Uitkomst uit het gesprek"]
+    assert cards[4].changes[0].after == "Ouders aanvaarden hulp." and cards[4].actor == "anna"
 
     sends = [e for e in entries if e.kind == "verzending"]
     assert [e.title for e in sends] == [
         "Veiligheidskaart versie 1 naar de verzendlijst (Vk naar rvdk)",
         "Veiligheidskaart versie 2 naar de verzendlijst (Vk definitief verzonden)",
-        "Veiligheidskaart versie 4 naar de verzendlijst (Vk na gesprek verzonden)"]
+        "Veiligheidskaart versie 5 naar de verzendlijst (Vk na gesprek verzonden)"]
     assert sends[0].details[:2] == ["Aan: regionaalveiligheidsteam-WBW@rvdk.nl", "Status: in de wachtrij"]
     # A send follows the act whose mail carried the card, right after that mail.
     mail_to_rvdk = next(e for e in entries if e.kind == "mail" and "toetsing" in e.title)
