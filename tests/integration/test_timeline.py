@@ -115,9 +115,9 @@ def test_the_veiligheidskaart_changes_sends_and_mails(service, clock):
 
     sends = [e for e in entries if e.kind == "verzending"]
     assert [e.title for e in sends] == [
-        "Veiligheidskaart versie 1 naar de verzendlijst (Vk naar rvdk)",
-        "Veiligheidskaart versie 2 naar de verzendlijst (Vk definitief verzonden)",
-        "Veiligheidskaart versie 5 naar de verzendlijst (Vk na gesprek verzonden)"]
+        "Veiligheidskaart versie 1 naar de verzendlijst (VK naar RvdK)",
+        "Veiligheidskaart versie 2 naar de verzendlijst (VK definitief verzonden)",
+        "Veiligheidskaart versie 5 naar de verzendlijst (VK na gesprek verzonden)"]
     assert sends[0].details[:2] == ["Aan: regionaalveiligheidsteam-WBW@rvdk.nl", "Status: in de wachtrij"]
     # A send follows the act whose mail carried the card, right after that mail.
     mail_to_rvdk = next(e for e in entries if e.kind == "mail" and "toetsing" in e.title)
