@@ -368,10 +368,6 @@ class Service:
                 self._admin(session, door)
             return retention.destroy(self.ctx, session, case_ids, reden, door)
 
-    def case_id_for_reference(self, referentie: str) -> int | None:
-        with self.ctx.reading() as session:
-            return session.scalar(select(Case.id).where(Case.referentie == referentie))
-
     def _admin(self, session, username: str):
         user = users.require_user(session, username)
         if access.ADMIN not in (user.rollen or []):

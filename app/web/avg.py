@@ -44,7 +44,7 @@ def find_case():
     """From a case reference (the beheerder sees no case list) to its export page."""
     _require_admin()
     referentie = (request.args.get("referentie") or "").strip()[:40]
-    case_id = service().case_id_for_reference(referentie) if referentie else None
+    case_id = service().case_id_by_reference(referentie) if referentie else None
     if case_id is None:
         flash(f"Er is geen casus met referentie '{referentie}'.", "fout")
         return redirect(url_for("avg.retention"))
