@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.web.labels import datum
 from tests.e2e.axe import add_axe, blocking, describe, violations
+from tests.e2e.session import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -34,20 +35,12 @@ def open_as(browser, live_server):
             add_axe(context)
         page = context.new_page()
         if username:
-            _login(page, base_url, username)
+            log_in(page, base_url, username)
         return page
 
     yield open_page
     for context in contexts:
         context.close()
-
-
-def _login(page, base_url, username):
-    page.goto(base_url + "/inloggen")
-    page.fill("#gebruikersnaam", username)
-    page.fill("#wachtwoord", f"{username}-demo")
-    page.click("form button[type=submit]")
-    expect(page.locator("form[action$='/uitloggen']")).to_be_attached()
 
 
 def _open(page, url):
@@ -92,7 +85,7 @@ def test_axe_login_werkbak_cases_task_and_card_of_a_professional(live_server, op
     page = open_as()
     _open(page, base_url + "/inloggen")
     _scan(page, found, "inloggen")
-    _login(page, base_url, "anna")
+    log_in(page, base_url, "anna")
     for path in ("/werkbak", "/werkbak?tab=rol", "/werkbak?tab=afgerond", "/casussen", "/casussen/nieuw",
                  f"/taken/{ids['anna_task']}", f"/taken/{ids['done_task']}", "/casussen/1/veiligheidskaart",
                  "/regionale-keuzes", "/taken/999999"):

@@ -7,7 +7,6 @@ conversation, because its gesprek_datum is in a format the deadline of the next 
 is unstuck by the beheerder correcting the value on the incident page and retrying."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from tests.procedures.driver import casus
 from tests.procedures.gesprek_steps import (at, organiseren, reactie_ontvangen, reactie_vragen, start_through_p0,
                                             vk_versturen)
 from tests.web.helpers import CAB, P0
+from tests.e2e.session import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -28,14 +28,6 @@ pytestmark = pytest.mark.e2e
 def _hook(ctx, session, instance, event, outgoing):
     if event.type == "task_completed" and event.task_bpmn_id == "Task_CabHouden":
         raise RuntimeError("het briefsjabloon kon niet gemaakt worden")
-
-
-def _login(page, base_url, username):
-    page.goto(base_url + "/inloggen")
-    page.fill("#gebruikersnaam", username)
-    page.fill("#wachtwoord", f"{username}-demo")
-    page.click("form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/werkbak"))
 
 
 def _give_reason(page):
@@ -54,7 +46,7 @@ def test_the_beheerder_sees_the_incident_retries_and_the_case_goes_on(live_serve
         service.complete_task(task.id, CAB, "vera")
     incident_id = problem.value.incident_id
 
-    _login(page, base_url, "beheer")
+    log_in(page, base_url, "beheer")
     page.click("nav >> text=Incidenten")
     row = page.locator(f'tr[data-incident="{incident_id}"]')
     expect(row).to_contain_text(case.referentie)
@@ -97,7 +89,7 @@ def test_the_beheerder_corrects_a_value_retries_and_the_stuck_timer_moves_the_ca
     assert "de beheerder is ingelicht" in failed.error
     assert case.open_ids() == []  # stuck: nothing opened
 
-    _login(page, base_url, "beheer")
+    log_in(page, base_url, "beheer")
     page.click("nav >> text=Incidenten")
     (incident,) = [r.incident for r in service.incidents("beheer")]
     row = page.locator(f'tr[data-incident="{incident.id}"]')

@@ -11,16 +11,9 @@ from playwright.sync_api import expect
 
 from tests.procedures.driver import casus
 from tests.web.helpers import CAB, P0
+from tests.e2e.session import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def _login(page, base_url, username):
-    page.goto(base_url + "/inloggen")
-    page.fill("#gebruikersnaam", username)
-    page.fill("#wachtwoord", f"{username}-demo")
-    page.click("form button[type=submit]")
-    expect(page.locator("form[action$='/uitloggen'], a[href$='/uitloggen']").first).to_be_attached()
 
 
 def _open_case(page, base_url, case_id):
@@ -44,7 +37,7 @@ def test_the_auditor_plays_a_case_back_to_the_third_step(live_server, page):
     service.claim(task.id, "vera")
     service.complete_task(task.id, CAB, "vera")
 
-    _login(page, base_url, "ahmed")
+    log_in(page, base_url, "ahmed")
     _open_case(page, base_url, case.id)
     player = page.locator("#afspelen")
     player.get_by_role("button", name="Casus afspelen").click()

@@ -11,17 +11,10 @@ from playwright.sync_api import expect
 
 from tests.procedures.driver import CaseDriver, casus
 from tests.procedures.gesprek_steps import cab, organiseren, reactie_vragen, start_through_p0
+from tests.e2e.session import log_in
 
 pytestmark = pytest.mark.e2e
 SHOTS = os.environ.get("VHT_SCREENSHOTS")  # a folder: the test also leaves its screenshots there
-
-
-def _login(page, base_url, username):
-    page.goto(base_url + "/inloggen")
-    page.fill("#gebruikersnaam", username)
-    page.fill("#wachtwoord", f"{username}-demo")
-    page.click("form button[type=submit]")
-    expect(page.locator("form[action$='/uitloggen'], a[href$='/uitloggen']").first).to_be_attached()
 
 
 def test_the_werkbak_shows_the_case_waiting_for_the_parents(clock_live_server, page):
@@ -35,7 +28,7 @@ def test_the_werkbak_shows_the_case_waiting_for_the_parents(clock_live_server, p
     referentie = service.case(case.case_id).referentie
 
     page.set_viewport_size({"width": 1400, "height": 900})
-    _login(page, base_url, "anna")
+    log_in(page, base_url, "anna")
     page.goto(base_url + "/werkbak")
     section = page.locator("section.wachten")
     expect(section.get_by_role("heading", name="Wachten op anderen")).to_be_visible()
