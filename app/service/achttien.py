@@ -112,6 +112,14 @@ def start_due(ctx: Context) -> list[Started]:
     return started
 
 
+def note_started(session, case_id: int, jeugdigen: list[dict], instance_id: int, when) -> None:
+    """A P6 a professional started for these jeugdigen counts as their bespreking."""
+    for jeugdige in jeugdigen:
+        if session.get(AchttienStart, (case_id, key(jeugdige))) is None:
+            session.add(AchttienStart(case_id=case_id, jeugdige=key(jeugdige), instance_id=instance_id,
+                                      gestart_op=when))
+
+
 def _gi_of(session, case: Case) -> str | None:
     """The case's GI casusregisseur: the one chosen, else its inbrenger when that is a GI user."""
     chosen = (case.gegevens or {}).get("gi_gebruiker")

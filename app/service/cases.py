@@ -64,6 +64,9 @@ def start_case(ctx: Context, session: Session, process_id: str, data: dict, acto
         people.note_organisation(session, case.id, user, role)
     people.record_choices(ctx, session, case, forms.get(version.start_form), values, user.username)
     instance = start_instance(ctx, session, case, version, values, actor)
+    from . import achttien  # it starts its own instances through this module: imported here, not on top
+    if process_id == achttien.PROCESS:  # a P6 started by hand: the worker's daily check starts no second one
+        achttien.note_started(session, case.id, values.get("jeugdigen") or [], instance.id, now)
     return case, instance
 
 

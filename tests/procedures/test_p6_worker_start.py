@@ -87,3 +87,13 @@ def test_the_worker_checks_once_a_day(service, clock):
     clock.set(clock.now().replace(day=3))
     _daily_checks(service, clock.now())
     assert len(_p6_instances(service, second)) == 1
+
+
+def test_a_bespreking_started_by_hand_is_not_started_again_by_the_worker(service, clock):
+    """The GI starts P6 itself for a youth in a voogdij case; the daily check that follows finds
+    that youth's bespreking and starts no second one (the demo's case 4 got two)."""
+    case = service.start_case(P6, {"gemeente": "rucphen", "inbrenger_organisatie": "Jeugdbescherming Brabant",
+                                   "jeugdigen": [{"naam": "Noah Willems", "geboortedatum": "2008-06-01"}],
+                                   "maatregel": "voogdij"}, "gina")
+    assert service.start_achttien_due() == []
+    assert len(_p6_instances(service, case.id)) == 1
