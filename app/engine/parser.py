@@ -3,7 +3,8 @@
 The stock Camunda parser drops `candidateGroups`, `assignee` and `dueDate`, keeps `formKey` only
 for user tasks, and reads timer values as Python (so the `P2W` a modeler writes fails). The
 subclasses here keep those attributes in `task_spec.extensions` (serialized with the spec, no
-converter needed) and quote bare ISO 8601 timer literals.
+converter needed) and quote bare ISO 8601 timer literals. A parallel gateway becomes our join
+that keeps what a single branch changed (join.py; serializer.py registers it).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     CallActivity,
@@ -38,6 +40,8 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     UserTaskParser,
 )
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+from .join import VhtParallelGateway
 
 CAMUNDA_ATTRIBUTES = ("formKey", "candidateGroups", "candidateUsers", "assignee", "dueDate")
 ISO_LITERAL = re.compile(
@@ -144,6 +148,7 @@ class VhtParser(CamundaParser):
         full_tag("callActivity"): (VhtCallActivityParser, CallActivity),
         full_tag("sendTask"): (VhtSendTaskParser, SendTask),
         full_tag("receiveTask"): (VhtReceiveTaskParser, ReceiveTask),
+        full_tag("parallelGateway"): (GatewayParser, VhtParallelGateway),
     }
 
 

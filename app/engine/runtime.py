@@ -21,11 +21,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock
 from .expressions import ExpressieFout
+from .join import branch_ends
 from .prune import prune
 from .serializer import serializer
 
@@ -319,14 +321,19 @@ class Run:
 
     def current_data(self) -> dict:
         """The data the process holds now: its end data once it finished, else what its running and
-        waiting tasks carry (merged; parallel branches each add theirs)."""
+        waiting tasks carry (merged; parallel branches each add theirs, a branch that already reached
+        its join with the data it ended with: a waiting join task itself carries none)."""
         if self.completed:
             return dict(self.wf.data)
         values: dict = {}
         for workflow in (self.wf, *self.wf.subprocesses.values()):
             for task in workflow.tasks.values():
                 if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-                    values.update(task.data)
+                    if task.state == TaskState.WAITING and isinstance(task.task_spec, UnstructuredJoin):
+                        for end in branch_ends(task):
+                            values.update(end.data)
+                    else:
+                        values.update(task.data)
         return values
 
     @property

@@ -17,10 +17,12 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from . import state_format
+from .join import VhtParallelGateway
 
 _specs = threading.local()
 
@@ -56,6 +58,8 @@ def _config() -> dict:
     config = dict(CAMUNDA_CONFIG)
     # Our parser makes plain BPMN message definitions (see parser._PlainMessages).
     config[MessageEventDefinition] = DEFAULT_CONFIG[MessageEventDefinition]
+    # Our parallel join (join.py): stored as 'VhtParallelGateway'; specs stored before it keep the stock one.
+    config[VhtParallelGateway] = ParallelGatewayConverter
     return config
 
 
