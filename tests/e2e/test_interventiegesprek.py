@@ -96,7 +96,16 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     open_task(page, base_url, reference, "Advies en afspraken verwerken in de Veiligheidskaart")
     radio(page, "vk_advies_verwerkt", "ja")
     complete(page)
+    # The moment, the safety (then the chair) and the location are organised side by side: all
+    # three are in her werkbak at once; the invitation only comes when all of them are done.
     on_task(page, "Moment plannen in overleg met de netwerkpartners")
+    page.goto(f"{base_url}/werkbak?tab=mijn&zoek={reference}")
+    row_links = page.locator("table.taken tr", has_text=reference).get_by_role("link")
+    for name in ("Moment plannen in overleg met de netwerkpartners", "Veiligheid van alle betrokkenen inschatten",
+                 "Locatie kiezen en ruimte reserveren"):
+        expect(row_links.filter(has_text=name)).to_have_count(1)
+    expect(page.locator("table.taken", has_text="Ouders en jeugdige uitnodigen")).to_have_count(0)
+    open_task(page, base_url, reference, "Moment plannen in overleg met de netwerkpartners")
     page.fill("input[name=gesprek_datum]", gesprek.strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name='deelnemers-0-naam']", "Petra Jansen")
     page.fill("input[name='deelnemers-0-rol']", "ouder")
@@ -104,16 +113,16 @@ def test_interventiegesprek_van_start_tot_eind(live_server, page):
     on_task(page, "Veiligheid van alle betrokkenen inschatten")
     page.fill("textarea[name=veiligheidsinschatting]", "Geen bijzondere risico's.")
     complete(page)  # no safety measure ticked: "none" is an answer
+    on_task(page, "Locatie kiezen en ruimte reserveren")  # the oldest open task comes first
+    radio(page, "locatie_type", "gemeentehuis")
+    page.fill("input[name=ruimte]", "Zaal 2")
+    complete(page)
     on_task(page, "Voorzitter afstemmen met de netwerkpartners")
     radio(page, "voorzitter_type", "onafhankelijk")
     complete(page)
     on_task(page, "Onafhankelijk voorzitter regelen")
     radio(page, "voorzitter_soort", "procesregisseur")
     page.fill("input[name=voorzitter_naam]", "Victor Peters")
-    complete(page)
-    on_task(page, "Locatie kiezen en ruimte reserveren")
-    radio(page, "locatie_type", "gemeentehuis")
-    page.fill("input[name=ruimte]", "Zaal 2")
     complete(page)
     on_task(page, "Ouders en jeugdige uitnodigen")
     page.fill("input[name=uitnodiging_verstuurd_op]", today.isoformat())

@@ -22,6 +22,20 @@ MOMENT = {"gesprek_datum": "2026-03-12T10:00",
           "deelnemers": [{"naam": "Petra de Vries", "rol": "ouder"},
                          {"naam": "Nina Netwerkpartner", "organisatie": "Veilig Thuis", "rol": "netwerkpartner"}]}
 VEILIGHEID = {"veiligheidsinschatting": "Vader kan boos worden.", "veiligheidsmaatregelen": []}
+UITNODIGING = {"uitnodiging_verstuurd_op": "2026-03-03", "uitnodiging_doel": "Samen praten over de zorgen.",
+               "recht_vertrouwenspersoon_vermeld": True}
+AFSPRAKEN = {"jeugdige_aanwezig_moment": "Het tweede half uur", "jeugdige_apart_spreken": "Vooraf, door Nina"}
+UITNODIGEN, JEUGDIGE = "Task_OudersEnJeugdigeUitnodigen", "Task_JeugdigeAfspraken"
+
+
+def organised(case) -> None:
+    """The moment, the safety with the chair and the location (side by side) done: the invitation is
+    the only open step of the sub-process, so it can be moved."""
+    case.complete("Task_MomentPlannen", MOMENT, "anna")
+    case.complete("Task_VeiligheidInschatten", VEILIGHEID, "anna")
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"}, "anna")
+    case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"}, "anna")
+    assert case.open_ids() == [UITNODIGEN]
 
 
 @pytest.fixture
@@ -29,6 +43,7 @@ def case(service, clock):
     service.upsert_user("bea", "Bea Beheer", ["beheerder"])
     case = P7Case(service, clock)
     case.to_timer()
+    organised(case)
     return case
 
 
@@ -46,86 +61,98 @@ def assert_replays(service, case):
 
 
 def test_backward_move_redoes_a_completed_task(service, clock, case):
-    case.complete("Task_MomentPlannen", MOMENT, "anna")
+    case.complete(UITNODIGEN, UITNODIGING, "anna")
     (before,) = case.tasks()
-    assert before.bpmn_id == "Task_VeiligheidInschatten"
+    assert before.bpmn_id == JEUGDIGE
     timer = case.instance().next_timer_at  # P3's target date, in the process around this one
 
-    plan = service.preview_move(case.case_id, case.instance_id, "Task_VeiligheidInschatten", "Task_MomentPlannen",
-                                "bea")
+    plan = service.preview_move(case.case_id, case.instance_id, JEUGDIGE, UITNODIGEN, "bea")
     assert plan.richting == "terug"
-    assert [t["bpmn_id"] for t in plan.eindigen] == ["Task_VeiligheidInschatten"]
-    assert [t["bpmn_id"] for t in plan.beginnen] == ["Task_MomentPlannen"]
-    assert case.open_ids() == ["Task_VeiligheidInschatten"] and moves(service, case.case_id) == []
+    assert [t["bpmn_id"] for t in plan.eindigen] == [JEUGDIGE]
+    assert [t["bpmn_id"] for t in plan.beginnen] == [UITNODIGEN]
+    assert case.open_ids() == [JEUGDIGE] and moves(service, case.case_id) == []
 
     clock.advance(timedelta(hours=1))
-    service.move_case(case.case_id, case.instance_id, "Task_VeiligheidInschatten", "Task_MomentPlannen", "bea",
-                      "Gespreksmoment verkeerd gepland")
+    service.move_case(case.case_id, case.instance_id, JEUGDIGE, UITNODIGEN, "bea",
+                      "Uitnodiging met de verkeerde tijd verstuurd")
     assert [t.id for t in case.tasks("cancelled")] == [before.id]
     (again,) = case.tasks()
-    assert again.bpmn_id == "Task_MomentPlannen" and again.assignee == "anna"
+    assert again.bpmn_id == UITNODIGEN and again.assignee == "anna"
     assert case.instance().next_timer_at == timer
     (event,) = moves(service, case.case_id)
-    assert event.actor == "bea" and event.task_bpmn_id == "Task_MomentPlannen"
+    assert event.actor == "bea" and event.task_bpmn_id == UITNODIGEN
     assert {k: event.data[k] for k in ("van", "naar", "richting", "reden")} == {
-        "van": "Task_VeiligheidInschatten", "naar": "Task_MomentPlannen", "richting": "terug",
-        "reden": "Gespreksmoment verkeerd gepland"}
+        "van": JEUGDIGE, "naar": UITNODIGEN, "richting": "terug",
+        "reden": "Uitnodiging met de verkeerde tijd verstuurd"}
     assert event.data["eindigen"] == plan.eindigen and event.data["beginnen"] == plan.beginnen
     assert_replays(service, case)
 
     # The redone step goes on as before.
-    case.complete("Task_MomentPlannen", {**MOMENT, "gesprek_datum": "2026-03-19T10:00"}, "anna")
-    assert case.open_ids() == ["Task_VeiligheidInschatten"]
-    case.complete("Task_VeiligheidInschatten", VEILIGHEID, "anna")
-    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    case.complete(UITNODIGEN, {**UITNODIGING, "uitnodiging_verstuurd_op": "2026-03-04"}, "anna")
+    assert case.open_ids() == [JEUGDIGE]
+    case.complete(JEUGDIGE, AFSPRAKEN, "nina")
+    assert case.open_ids() == ["Task_ReactieOudersVragen"]
     assert_replays(service, case)
 
 
 def test_forward_move_skips_to_a_later_task(service, clock, case):
-    case.complete("Task_MomentPlannen", MOMENT, "anna")
     (before,) = case.tasks()
-    plan = service.move_case(case.case_id, case.instance_id, "Task_VeiligheidInschatten", "Task_LocatieKiezen",
-                             "bea", "Veiligheid en voorzitter zijn buiten het systeem al geregeld")
+    plan = service.move_case(case.case_id, case.instance_id, UITNODIGEN, JEUGDIGE,
+                             "bea", "De uitnodiging is buiten het systeem al verstuurd")
     assert plan.richting == "vooruit"
-    assert [t["bpmn_id"] for t in plan.eindigen] == ["Task_VeiligheidInschatten"]
-    assert [t["bpmn_id"] for t in plan.beginnen] == ["Task_LocatieKiezen"]
+    assert [t["bpmn_id"] for t in plan.eindigen] == [UITNODIGEN]
+    assert [t["bpmn_id"] for t in plan.beginnen] == [JEUGDIGE]
     assert [t.id for t in case.tasks("cancelled")] == [before.id]
     (after,) = case.tasks()
-    assert after.bpmn_id == "Task_LocatieKiezen" and after.id != before.id and after.assignee == "anna"
+    assert after.bpmn_id == JEUGDIGE and after.id != before.id
     assert_replays(service, case)
-    case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"}, "anna")
-    assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
+    case.complete(JEUGDIGE, AFSPRAKEN, "nina")
+    assert case.open_ids() == ["Task_ReactieOudersVragen"]
     assert_replays(service, case)
 
     (event,) = moves(service, case.case_id)
     assert (event.actor, event.data["richting"], event.data["reden"]) == (
-        "bea", "vooruit", "Veiligheid en voorzitter zijn buiten het systeem al geregeld")
+        "bea", "vooruit", "De uitnodiging is buiten het systeem al verstuurd")
+
+
+def test_no_move_while_the_organising_steps_run_side_by_side(service, clock):
+    """Moment, safety and location run in parallel branches: a move would leave the join waiting
+    for a branch that never comes (or run one twice), so it is refused with the reason."""
+    service.upsert_user("bea", "Bea Beheer", ["beheerder"])
+    case = P7Case(service, clock)
+    case.to_timer()
+    with pytest.raises(InvalidInput, match="lopen nog andere takken"):
+        service.move_case(case.case_id, case.instance_id, "Task_MomentPlannen", "Task_LocatieKiezen", "bea", "X")
+    organised(case)
+    with pytest.raises(InvalidInput, match="ligt in een parallelle tak"):
+        service.move_case(case.case_id, case.instance_id, UITNODIGEN, "Task_MomentPlannen", "bea", "X")
+    assert case.open_ids() == [UITNODIGEN] and moves(service, case.case_id) == []
 
 
 @pytest.mark.parametrize("naar, reason", [
-    ("Gateway_BeveiligingNodig", "is een gateway"),
+    ("Gateway_JeugdigeUitgenodigd", "is een gateway"),
     ("StartEvent_GesprekOrganiseren", "is een gebeurtenis"),
     ("Task_VervolgBepalen", "ligt in een ander (deel)proces"),
     ("Task_Bestaat_Niet", "bestaat niet"),
-    ("Task_MomentPlannen", "staat al bij deze taak"),
+    (UITNODIGEN, "staat al bij deze taak"),
 ])
 def test_refusals_leave_the_case_as_it_was(service, case, naar, reason):
     with pytest.raises(InvalidInput) as exc:
-        service.move_case(case.case_id, case.instance_id, "Task_MomentPlannen", naar, "bea", "Proberen")
+        service.move_case(case.case_id, case.instance_id, UITNODIGEN, naar, "bea", "Proberen")
     assert reason in str(exc.value)
-    assert case.open_ids() == ["Task_MomentPlannen"] and moves(service, case.case_id) == []
+    assert case.open_ids() == [UITNODIGEN] and moves(service, case.case_id) == []
 
 
 def test_other_refusals(service, case):
     with pytest.raises(InvalidInput, match="staat niet open"):
-        service.preview_move(case.case_id, case.instance_id, "Task_VeiligheidInschatten", "Task_LocatieKiezen", "bea")
+        service.preview_move(case.case_id, case.instance_id, JEUGDIGE, UITNODIGEN, "bea")
     with pytest.raises(InvalidInput, match="reden"):
-        service.move_case(case.case_id, case.instance_id, "Task_MomentPlannen", "Task_LocatieKiezen", "bea", " ")
+        service.move_case(case.case_id, case.instance_id, UITNODIGEN, JEUGDIGE, "bea", " ")
     with pytest.raises(PermissionDenied, match="beheerder"):
-        service.move_case(case.case_id, case.instance_id, "Task_MomentPlannen", "Task_LocatieKiezen", "anna", "X")
+        service.move_case(case.case_id, case.instance_id, UITNODIGEN, JEUGDIGE, "anna", "X")
     with pytest.raises(PermissionDenied):
-        service.preview_move(case.case_id, case.instance_id, "Task_MomentPlannen", "Task_LocatieKiezen", "anna")
-    assert case.open_ids() == ["Task_MomentPlannen"] and moves(service, case.case_id) == []
+        service.preview_move(case.case_id, case.instance_id, UITNODIGEN, JEUGDIGE, "anna")
+    assert case.open_ids() == [UITNODIGEN] and moves(service, case.case_id) == []
 
 
 def test_a_target_inside_a_parallel_branch_is_recognised(service, case):
@@ -143,68 +170,69 @@ def test_cli_dry_run_then_move(service, case, db_url, tmp_path):
     def vht(*args):
         return runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
 
-    base = ("move", case.case_id, case.instance_id, "--van", "Task_MomentPlannen", "--as", "bea")
-    out = vht(*base, "--naar", "Task_LocatieKiezen", "--dry-run")
+    base = ("move", case.case_id, case.instance_id, "--van", UITNODIGEN, "--as", "bea")
+    out = vht(*base, "--naar", JEUGDIGE, "--dry-run")
     assert out.exit_code == 0, out.output
-    assert "Taken die eindigen: Moment plannen in overleg met de netwerkpartners (Task_MomentPlannen)." in out.output
-    assert "(Task_LocatieKiezen)" in out.output and "Niets opgeslagen" in out.output
-    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert f"Taken die eindigen: Ouders en jeugdige uitnodigen ({UITNODIGEN})." in out.output
+    assert f"({JEUGDIGE})" in out.output and "Niets opgeslagen" in out.output
+    assert case.open_ids() == [UITNODIGEN]
 
-    refused = vht(*base, "--naar", "Gateway_BeveiligingNodig", "--reden", "test")
+    refused = vht(*base, "--naar", "Gateway_JeugdigeUitgenodigd", "--reden", "test")
     assert refused.exit_code == 1 and "Niet te verplaatsen" in refused.output and "gateway" in refused.output
-    no_reason = vht(*base, "--naar", "Task_LocatieKiezen")
+    no_reason = vht(*base, "--naar", JEUGDIGE)
     assert no_reason.exit_code == 1 and "Geef een reden op" in no_reason.output
 
-    done = vht(*base, "--naar", "Task_LocatieKiezen", "--reden", "Al geregeld", "--json")
+    done = vht(*base, "--naar", JEUGDIGE, "--reden", "Al geregeld", "--json")
     assert done.exit_code == 0, done.output
     data = json.loads(done.output)
     assert (data["richting"], data["dry_run"], [t["bpmn_id"] for t in data["beginnen"]]) == (
-        "vooruit", False, ["Task_LocatieKiezen"])
-    assert case.open_ids() == ["Task_LocatieKiezen"]
+        "vooruit", False, [JEUGDIGE])
+    assert case.open_ids() == [JEUGDIGE]
     assert "identiek" in vht("replay", case.case_id).output
 
 
 def test_the_incident_page_previews_then_moves_for_the_beheerder_only(service, clock, case, monkeypatch):
-    """A document hook fails when the inbrenger completes 'Moment plannen': an incident at that
-    task. The beheerder moves the case past it from the incident page: preview, then confirm."""
+    """A document hook fails when the inbrenger completes 'Ouders en jeugdige uitnodigen': an
+    incident at that task. The beheerder moves the case past it from the incident page: preview,
+    then confirm."""
     def hook(ctx, session, instance, event, outgoing):
-        if event.type == "task_completed" and event.task_bpmn_id == "Task_MomentPlannen":
+        if event.type == "task_completed" and event.task_bpmn_id == UITNODIGEN:
             raise RuntimeError("het sjabloon kon niet gemaakt worden")
 
     web = build_web(service, clock)
     monkeypatch.setattr(instances_mod, "AFTER_ACT", [*instances_mod.AFTER_ACT, hook])
     with pytest.raises(CaseProblem) as problem:
-        case.complete("Task_MomentPlannen", MOMENT, "anna")
+        case.complete(UITNODIGEN, UITNODIGING, "anna")
     url = f"/beheer/incidenten/{problem.value.incident_id}"
     beheer = web.browser("beheer")
     page = html(beheer.get(url))
-    assert "Casus verplaatsen" in page and '<option value="Task_LocatieKiezen">' in page
+    assert "Casus verplaatsen" in page and f'<option value="{JEUGDIGE}">' in page
     assert "Casus verplaatsen" not in html(web.browser("pieter").get(url))  # procesbeheerder: no move
     for who in ("anna", "pieter"):
         response = web.browser(who).post(url + "/verplaatsen", data={
-            "van": "Task_MomentPlannen", "naar": "Task_LocatieKiezen", "reden": "x", "bevestigd": "ja"})
+            "van": UITNODIGEN, "naar": JEUGDIGE, "reden": "x", "bevestigd": "ja"})
         assert response.status_code == 403
-    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert case.open_ids() == [UITNODIGEN]
 
     refused = unescape(html(beheer.post(url + "/verplaatsen", data={
-        "van": "Task_MomentPlannen", "naar": "Task_VervolgBepalen"}, follow_redirects=True)))
+        "van": UITNODIGEN, "naar": "Task_VervolgBepalen"}, follow_redirects=True)))
     assert "Niet te verplaatsen" in refused and "ander (deel)proces" in refused
     preview = unescape(html(beheer.post(url + "/verplaatsen", data={
-        "van": "Task_MomentPlannen", "naar": "Task_LocatieKiezen"})))
-    assert "Taken die eindigen: Moment plannen in overleg met de netwerkpartners (Task_MomentPlannen)." in preview
-    assert "Verplaatsen bevestigen" in preview and case.open_ids() == ["Task_MomentPlannen"]
+        "van": UITNODIGEN, "naar": JEUGDIGE})))
+    assert f"Taken die eindigen: Ouders en jeugdige uitnodigen ({UITNODIGEN})." in preview
+    assert "Verplaatsen bevestigen" in preview and case.open_ids() == [UITNODIGEN]
     no_reason = unescape(html(beheer.post(url + "/verplaatsen", data={
-        "van": "Task_MomentPlannen", "naar": "Task_LocatieKiezen", "bevestigd": "ja"}, follow_redirects=True)))
-    assert "Geef een reden op" in no_reason and case.open_ids() == ["Task_MomentPlannen"]
+        "van": UITNODIGEN, "naar": JEUGDIGE, "bevestigd": "ja"}, follow_redirects=True)))
+    assert "Geef een reden op" in no_reason and case.open_ids() == [UITNODIGEN]
     done = unescape(html(beheer.post(url + "/verplaatsen", data={
-        "van": "Task_MomentPlannen", "naar": "Task_LocatieKiezen", "bevestigd": "ja",
-        "reden": "Moment al gepland; het sjabloon hapert"}, follow_redirects=True)))
+        "van": UITNODIGEN, "naar": JEUGDIGE, "bevestigd": "ja",
+        "reden": "Al uitgenodigd; het sjabloon hapert"}, follow_redirects=True)))
     assert "De casus is verplaatst." in done
-    assert case.open_ids() == ["Task_LocatieKiezen"]
+    assert case.open_ids() == [JEUGDIGE]
     (event,) = moves(service, case.case_id)
-    assert event.actor == "beheer" and event.data["reden"] == "Moment al gepland; het sjabloon hapert"
+    assert event.actor == "beheer" and event.data["reden"] == "Al uitgenodigd; het sjabloon hapert"
     assert service.replay_case(case.case_id).identical
     history = unescape(html(web.browser("anna").get(f"/casussen/{case.case_id}")))
-    assert ("Casus verplaatst door de beheerder: van Moment plannen in overleg met de netwerkpartners naar "
-            "Locatie") in history
-    assert "Reden: Moment al gepland; het sjabloon hapert" in history
+    assert ("Casus verplaatst door de beheerder: van Ouders en jeugdige uitnodigen naar "
+            "Afspreken wanneer de jeugdige") in history
+    assert "Reden: Al uitgenodigd; het sjabloon hapert" in history

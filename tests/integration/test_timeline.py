@@ -150,16 +150,20 @@ def test_reassignments_timers_and_messages_are_kinds_of_their_own(service, clock
 
 def test_a_move_by_the_beheerder_is_a_repair_of_its_own(service, clock):
     case = _case(service, clock)
+    # The organising steps run side by side (a move is refused while they do): finish them first.
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Rustig.", "veiligheidsmaatregelen": []})
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"})
     service.upsert_user("bea", "Bea Beheerder", ["beheerder"], email="bea@example.org")
-    service.move_case(case.case_id, case.instance().id, "Task_VeiligheidInschatten", "Task_MomentPlannen", "bea",
-                      "Datum moet opnieuw gepland")
+    service.move_case(case.case_id, case.instance().id, "Task_OudersEnJeugdigeUitnodigen", "Task_JeugdigeAfspraken",
+                      "bea", "Uitnodiging al buiten het systeem verstuurd")
     [moved], _ = service.timeline("anna", case.case_id, {"soort": "verplaatsing"})
     assert (moved.label, moved.actor_name) == ("Casus verplaatst (reparatie)", "Bea Beheerder")
-    assert moved.title == ("Casus verplaatst door de beheerder: van Veiligheid van alle betrokkenen inschatten "
-                           "naar Moment plannen in overleg met de netwerkpartners")
-    assert moved.details == ["Beëindigd: Veiligheid van alle betrokkenen inschatten",
-                             "Begonnen: Moment plannen in overleg met de netwerkpartners",
-                             "Reden: Datum moet opnieuw gepland"]
+    assert moved.title == ("Casus verplaatst door de beheerder: van Ouders en jeugdige uitnodigen "
+                           "naar Afspreken wanneer de jeugdige aanwezig is en apart gesproken wordt")
+    assert moved.details == ["Beëindigd: Ouders en jeugdige uitnodigen",
+                             "Begonnen: Afspreken wanneer de jeugdige aanwezig is en apart gesproken wordt",
+                             "Reden: Uitnodiging al buiten het systeem verstuurd"]
 
 
 def test_a_retry_after_a_problem_is_a_repair_of_its_own(service, clock, monkeypatch):

@@ -52,29 +52,35 @@ def start_through_p0(service, clock, interventie: str, **casus_overrides) -> Cas
     return case
 
 
+ORGANISEREN_TEGELIJK = ["Task_LocatieKiezen", "Task_MomentPlannen", "Task_VeiligheidInschatten"]
+
+
 def organiseren(case: CaseDriver, gesprek_datum: str, *, maatregelen=(), voorzitter="inbrenger",
                 jeugdige: str = "uitgenodigd") -> None:
-    """sp_gesprek_organiseren. jeugdige: 'uitgenodigd' / 'niet_uitgenodigd' (old enough, the
-    inbrenger made the regional exception: only when jeugdige_niet_uitnodigen_toegestaan is on) /
-    'te_jong' (expects the invitation for the parents only)."""
-    assert case.open_ids() == ["Task_MomentPlannen"]
+    """sp_gesprek_organiseren. The moment, the safety (then the chair) and the location are
+    organised at the same time: all three are in the inbox at once; the invitation only comes when
+    every one of them is done. Done here in the order moment, safety + chair, location. jeugdige:
+    'uitgenodigd' / 'niet_uitgenodigd' (old enough, the inbrenger made the regional exception: only
+    when jeugdige_niet_uitnodigen_toegestaan is on) / 'te_jong' (expects the invitation for the
+    parents only)."""
+    assert case.open_ids() == ORGANISEREN_TEGELIJK
     assert case.task("Task_MomentPlannen").assignee == "anna"
     case.complete("Task_MomentPlannen", {
         "gesprek_datum": gesprek_datum,
         "deelnemers": [{"naam": "Petra de Vries", "rol": "ouder"},
                        {"naam": "Nina Netwerkpartner", "organisatie": "Veilig Thuis", "rol": "netwerkpartner"}],
     })
-    assert case.open_ids() == ["Task_VeiligheidInschatten"]
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_VeiligheidInschatten"]
     case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Vader kan boos worden.",
                                                 "veiligheidsmaatregelen": list(maatregelen)})
     if "beveiliging_informeren" in maatregelen or "politie_aanwezig" in maatregelen:
-        assert case.open_ids() == ["Task_BeveiligingInformeren"]
+        assert case.open_ids() == ["Task_BeveiligingInformeren", "Task_LocatieKiezen"]
         case.complete("Task_BeveiligingInformeren", {"beveiliging_politie_geinformeerd_op": "2026-03-03",
                                                      "beveiliging_politie_afspraken": "Wijkagent is aanwezig."})
-    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_VoorzitterAfstemmen"]
     case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": voorzitter})
     if voorzitter == "onafhankelijk":
-        assert case.open_ids() == ["Task_OnafhankelijkVoorzitterRegelen"]
+        assert case.open_ids() == ["Task_LocatieKiezen", "Task_OnafhankelijkVoorzitterRegelen"]
         case.complete("Task_OnafhankelijkVoorzitterRegelen", {"voorzitter_soort": "procesregisseur",
                                                               "voorzitter_naam": "Victor Voorzitter"})
     assert case.open_ids() == ["Task_LocatieKiezen"]

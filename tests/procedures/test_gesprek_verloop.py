@@ -10,6 +10,7 @@ from app.service.errors import InvalidInput, NotFound
 pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")
 
 from .gesprek_steps import (  # noqa: E402
+    ORGANISEREN_TEGELIJK,
     at,
     due,
     gesprek_voeren,
@@ -63,7 +64,7 @@ def test_gesprek_start_alleen_als_alle_ouders_met_gezag_aanwezig_zijn(service, c
     # Nothing of it is saved: the conversation is still open, and (P4) no RvdK decision exists.
     assert case.open_ids() == ["Task_InterventiegesprekVoeren"]
     gesprek_voeren(case, ouders_aanwezig=False, besluit="opnieuw_plannen")
-    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert case.open_ids() == ORGANISEREN_TEGELIJK
     assert "Task_BesluitRvdk" not in [t.bpmn_id for t in service.tasks(case_id=case.case_id, state=None)]
     case.assert_replays()
 
@@ -133,7 +134,7 @@ def test_moment_wijzigen_voor_het_gesprek(service, clock):
     reactie_vragen(case)
     assert "moment_wijzigen" in case.instance().waiting_messages
     case.message("moment_wijzigen", {"reden_moment_wijzigen": "De voorzitter is ziek."})
-    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert case.open_ids() == ORGANISEREN_TEGELIJK
     delivered = [e for e in service.case_history(case.case_id) if e.type == "message_delivered"][-1]
     assert delivered.data["data"] == {"reden_moment_wijzigen": "De voorzitter is ziek."}
     organiseren(case, "2026-03-26T10:00")

@@ -12,6 +12,7 @@ import pytest
 pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")  # readable failures in the steps
 
 from .gesprek_steps import (  # noqa: E402
+    ORGANISEREN_TEGELIJK,
     assert_p0_done,
     assert_terug_naar_vht,
     at,
@@ -105,7 +106,7 @@ def test_opnieuw_plannen_met_nieuwe_termijnen_dan_terug_naar_vht(service, clock)
     gesprek_voeren(case, ouders_aanwezig=False, besluit="opnieuw_plannen")
 
     # Back to planning, in the same case.
-    assert case.open_ids() == ["Task_MomentPlannen"]
+    assert case.open_ids() == ORGANISEREN_TEGELIJK
     assert case.instance().status == "running"
     # Monday 18 May: 3 working days before skips the weekend and Hemelvaartsdag (Thu 14 May)
     # -> Tuesday 12 May.
@@ -177,13 +178,14 @@ def test_maatregel_onafhankelijk_voorzitter_dwingt_onafhankelijke_voorzitter(ser
                                          "deelnemers": [{"naam": "Petra de Vries", "rol": "ouder"}]})
     case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Dreiging richting de inbrenger.",
                                                 "veiligheidsmaatregelen": ["onafhankelijk_voorzitter"]})
-    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    # The chair follows the safety assessment in its own branch; the location runs beside it.
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_VoorzitterAfstemmen"]
     with pytest.raises(InvalidInput) as refused:
         case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
     assert "onafhankelijk voorzitter als maatregel" in refused.value.errors["voorzitter_type"][0]
-    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_VoorzitterAfstemmen"]
     case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "onafhankelijk"})
-    assert case.open_ids() == ["Task_OnafhankelijkVoorzitterRegelen"]
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_OnafhankelijkVoorzitterRegelen"]
     case.assert_replays()
 
 

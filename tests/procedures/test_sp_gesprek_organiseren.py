@@ -1,7 +1,8 @@
 """Organising the conversation (sp_gesprek_organiseren) and the dates of the start forms, through
-the service layer on SQLite and PostgreSQL: a jeugdige of the age limit is always invited (an
-exception only where the region switched it on, with a reason in the history), and dates that
-make no sense are refused at the form with a Dutch message at the field.
+the service layer on SQLite and PostgreSQL: the moment, the safety with the chair, and the location
+are organised side by side and the invitation waits for all three; a jeugdige of the age limit is
+always invited (an exception only where the region switched it on, with a reason in the history),
+and dates that make no sense are refused at the form with a Dutch message at the field.
 Clock: Monday 2 March 2026 09:00; cab_datum 2026-03-02."""
 import pytest
 
@@ -10,7 +11,17 @@ from app.service.errors import InvalidInput
 pytest.register_assert_rewrite(f"{__package__}.gesprek_steps")
 
 from .driver import CaseDriver, casus  # noqa: E402
-from .gesprek_steps import organiseren, start_through_p0  # noqa: E402
+from .gesprek_steps import (  # noqa: E402
+    ORGANISEREN_TEGELIJK,
+    at,
+    gesprek_voeren,
+    organiseren,
+    reactie_vragen,
+    start_through_p0,
+    vk_versturen,
+    voorbespreking,
+    zonder_reactie,
+)
 from tests.conftest import deploy_settings
 
 P3 = "interventiegesprek"
@@ -35,6 +46,92 @@ def until_invitation(case: CaseDriver) -> None:
     case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
     case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"})
     assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
+
+
+def seen_by(case: CaseDriver, bpmn_id: str) -> dict:
+    """The case data the open task works with (what its form and letters read)."""
+    from app.service import task_page
+    with case.service.ctx.reading() as session:
+        return task_page.task_data(case.service.ctx, session, case.task(bpmn_id), case.case())
+
+
+# --- 0. the organising steps side by side ----------------------------------------------------------
+
+def test_moment_safety_and_location_are_offered_together_and_the_invitation_waits_for_all(service, clock):
+    """DOMAIN section 7: a parallel split into the moment, the safety assessment followed by the
+    chair (one branch: an independent chair as safety measure rules out the inbrenger as chair), and
+    the location; a parallel join before the invitation. All three are in the inbrenger's inbox at
+    once and can be done in any order; the invitation appears only when the last one is done, and
+    it sees the answers of every branch."""
+    case = start_through_p0(service, clock, P3)
+    assert case.open_ids() == ORGANISEREN_TEGELIJK
+    assert {case.task(t).assignee for t in ORGANISEREN_TEGELIJK} == {"anna"}
+    case.complete("Task_LocatieKiezen", {"locatie_type": "zorg_en_veiligheidshuis", "ruimte": "Kamer 4"})
+    assert case.open_ids() == ["Task_MomentPlannen", "Task_VeiligheidInschatten"]
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Dreiging.",
+                                                "veiligheidsmaatregelen": ["onafhankelijk_voorzitter"]})
+    assert case.open_ids() == ["Task_MomentPlannen", "Task_VoorzitterAfstemmen"]
+    assert "inbrenger" not in service.task_form(case.task("Task_VoorzitterAfstemmen")).field(
+        "voorzitter_type").option_values
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "onafhankelijk"})
+    case.complete("Task_OnafhankelijkVoorzitterRegelen", {"voorzitter_soort": "procesregisseur",
+                                                          "voorzitter_naam": "Victor Voorzitter"})
+    # Safety, chair and location done: no invitation while the moment is not planned.
+    assert case.open_ids() == ["Task_MomentPlannen"]
+    plan(case, "2026-03-12T10:00")
+    assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
+    seen = seen_by(case, "Task_OudersEnJeugdigeUitnodigen")
+    assert seen["gesprek_datum"].startswith("2026-03-12T10:00")
+    assert seen["deelnemers"] == DEELNEMERS
+    assert (seen["veiligheidsmaatregelen"], seen["voorzitter_type"], seen["voorzitter_naam"]) == (
+        ["onafhankelijk_voorzitter"], "onafhankelijk", "Victor Voorzitter")
+    assert (seen["locatie_type"], seen["ruimte"]) == ("zorg_en_veiligheidshuis", "Kamer 4")
+    case.assert_replays()
+
+
+def test_planning_again_the_new_answers_of_every_branch_win(service, clock):
+    """The parents did not come: organising again starts with the earlier answers in the case, and
+    every branch starts from them. After the join the invitation sees each branch's new answer,
+    whichever branch finished last (not an earlier answer that a later branch carried along)."""
+    case = start_through_p0(service, clock, P3)
+    organiseren(case, "2026-03-12T10:00", maatregelen=("onafhankelijk_voorzitter",), voorzitter="onafhankelijk")
+    reactie_vragen(case)
+    zonder_reactie(case, at(2026, 3, 9))
+    vk_versturen(case)
+    voorbespreking(case, at(2026, 3, 12, 10, 0), voorzitter="onafhankelijk")
+    gesprek_voeren(case, ouders_aanwezig=False, besluit="opnieuw_plannen")
+    assert case.open_ids() == ORGANISEREN_TEGELIJK
+    assert seen_by(case, "Task_LocatieKiezen")["gesprek_datum"].startswith("2026-03-12T10:00")
+    plan(case, "2026-03-26T10:00", deelnemers=[{"naam": "Mark de Vries", "rol": "ouder"}])
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Rustig.", "veiligheidsmaatregelen": []})
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    assert case.open_ids() == ["Task_LocatieKiezen"]
+    case.complete("Task_LocatieKiezen", {"locatie_type": "veilig_thuis_kantoor", "ruimte": "Zaal 1"})
+    assert case.open_ids() == ["Task_OudersEnJeugdigeUitnodigen"]
+    seen = seen_by(case, "Task_OudersEnJeugdigeUitnodigen")
+    assert seen["gesprek_datum"].startswith("2026-03-26T10:00")
+    assert seen["deelnemers"] == [{"naam": "Mark de Vries", "rol": "ouder"}]
+    assert (seen["veiligheidsmaatregelen"], seen["voorzitter_type"]) == ([], "inbrenger")
+    assert (seen["locatie_type"], seen["ruimte"]) == ("veilig_thuis_kantoor", "Zaal 1")
+    case.assert_replays()
+
+
+def test_a_correction_reaches_a_branch_that_already_finished(service, clock):
+    """The beheerder corrects the date while the other branches still run: the moment branch is
+    done (its data waits at the join), so the correction is written there too and the invitation
+    sees the corrected date, not the one the branch ended with."""
+    case = start_through_p0(service, clock, P3)
+    plan(case, "2026-03-12T10:00")
+    case.complete("Task_LocatieKiezen", {"locatie_type": "gemeentehuis", "ruimte": "Zaal 2"})
+    instance_id = case.instance().id
+    service.upsert_user("bea", "Bea Beheer", ["beheerder"])
+    service.correct_data(case.case_id, instance_id, "gesprek_datum", "2026-03-13T11:00", "bea", "Typfout")
+    (event,) = [e for e in service.case_history(case.case_id) if e.type == "gegevens_gecorrigeerd"]
+    assert "2026-03-12T10:00" in str(event.data)  # the value before, as the finished branch held it
+    case.complete("Task_VeiligheidInschatten", {"veiligheidsinschatting": "Rustig.", "veiligheidsmaatregelen": []})
+    case.complete("Task_VoorzitterAfstemmen", {"voorzitter_type": "inbrenger"})
+    assert seen_by(case, "Task_OudersEnJeugdigeUitnodigen")["gesprek_datum"].startswith("2026-03-13T11:00")
+    case.assert_replays()
 
 
 # --- 1. a jeugdige of the age limit is always invited ----------------------------------------------
@@ -95,7 +192,7 @@ def test_a_conversation_date_that_makes_no_sense_is_refused_at_the_field(service
     errors = refused(lambda: plan(case, gesprek_datum))
     assert list(errors) == ["gesprek_datum"]
     assert message in " ".join(errors["gesprek_datum"])
-    assert case.open_ids() == ["Task_MomentPlannen"]  # nothing saved
+    assert case.open_ids() == ORGANISEREN_TEGELIJK  # nothing saved
 
 
 def test_a_weekend_or_holiday_is_allowed_with_an_explicit_confirmation(service, clock):
@@ -103,7 +200,7 @@ def test_a_weekend_or_holiday_is_allowed_with_an_explicit_confirmation(service, 
     errors = refused(lambda: plan(case, "2026-04-06T10:00", gesprek_datum_geen_werkdag_bevestigd=False))
     assert "bevestig hieronder" in errors["gesprek_datum"][0]
     plan(case, "2026-04-06T10:00", gesprek_datum_geen_werkdag_bevestigd=True)
-    assert case.open_ids() == ["Task_VeiligheidInschatten"]
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_VeiligheidInschatten"]
     case.assert_replays()
 
 

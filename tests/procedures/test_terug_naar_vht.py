@@ -99,7 +99,8 @@ def test_zorg_ingezet_maar_gesprek_teruggekomen(service, clock):
     case = CaseDriver.start(service, clock, "p0_consultatie_advies", casus())
     case.complete("Task_CabHouden", dict(cab(P3), interventies=["zorg", P3]))
     case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
-    assert case.open_ids() == ["Task_ContactZorgLeggen", "Task_MomentPlannen"]
+    assert case.open_ids() == ["Task_ContactZorgLeggen", "Task_LocatieKiezen", "Task_MomentPlannen",
+                               "Task_VeiligheidInschatten"]
     case.complete("Task_ContactZorgLeggen", {"zorgsoort": "eerstelijns", "zorgaanbieder_naam": "Buurtteam",
                                              "zorg_vht_organisatie": False})
     assert "zorg_ingezet" in case.outcomes()

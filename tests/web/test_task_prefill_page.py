@@ -99,7 +99,7 @@ def test_bij_een_vereiste_onafhankelijke_voorzitter_is_de_inbrenger_geen_keuze(w
     response = anna.post(f"/taken/{task.id}", {"actie": "afronden", "voorzitter_type": "inbrenger"})
     assert response.status_code == 422
     assert "Kies &#39;Onafhankelijk voorzitter&#39;." in html(response)
-    assert case.open_ids() == ["Task_VoorzitterAfstemmen"]
+    assert case.open_ids() == ["Task_LocatieKiezen", "Task_VoorzitterAfstemmen"]  # the location runs beside it
 
 
 def test_gesprek_verwerken_begint_met_de_notulen_van_de_voorzitter(web):
