@@ -559,13 +559,13 @@ def retention(dry_run, uitvoeren, reden, door, as_json):
     if as_json:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return
-    click.echo(f"toegangslog: {log_rows} regel(s) ouder dan de bewaartermijn "
-               f"{'te verwijderen' if dry_run else 'verwijderd'}")
     for item in items:
         click.echo(f"{item['referentie']:16} gesloten op {item['gesloten_op']}  "
                    f"te vernietigen sinds {item['te_vernietigen_sinds']}")
     click.echo(f"{len(items)} casus(sen) te vernietigen; niets veranderd (--dry-run)" if dry_run
                else f"{len(items)} casus(sen) vernietigd")
+    click.echo(f"toegangslog: {log_rows} regel(s) ouder dan de bewaartermijn "
+               f"{'te verwijderen' if dry_run else 'verwijderd'}")
 
 
 @main.command("upgrade")

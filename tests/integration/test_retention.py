@@ -197,7 +197,8 @@ def test_the_command_line_lists_destroys_and_exports(service, clock, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         f"{ref:16} gesloten op 2000-01-31T10:00:00+01:00  te vernietigen sinds 2020-01-31T10:00:00+01:00",
-        "1 casus(sen) te vernietigen; niets veranderd (--dry-run)"]
+        "1 casus(sen) te vernietigen; niets veranderd (--dry-run)",
+        "toegangslog: 0 regel(s) ouder dan de bewaartermijn te verwijderen"]
     assert _counts(service, old)["Event"] > 0
     result = runner.invoke(main, ["retention", "--uitvoeren"], env=env)
     assert result.exit_code != 0 and "--reden" in result.output
