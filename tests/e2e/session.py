@@ -11,3 +11,4 @@ def log_in(page, base_url: str, username: str) -> None:
     page.fill("#wachtwoord", f"{username}-demo")
     page.click("form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/werkbak"))
+    expect(page.locator("header .gebruiker")).to_contain_text("(")  # signed in: the header names the role

@@ -13,20 +13,12 @@ import pytest
 from playwright.sync_api import expect
 
 from app.engine.clock import TZ
+from tests.e2e.session import log_in
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOT = "/tmp/vht_case_page.png"
 P3_END = "Eind_interventiegesprek_afgerond_vrijwillig"
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/inloggen")
-    page.fill("#gebruikersnaam", username)
-    page.fill("#wachtwoord", f"{username}-demo")
-    page.click("form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/werkbak"))
-    expect(page.locator("header .gebruiker")).to_contain_text("(")
 
 
 def log_out(page) -> None:

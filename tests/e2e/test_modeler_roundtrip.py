@@ -3,13 +3,13 @@ diagram in processes/ survives an open-and-save with no change of its identity (
 version), a changed task name changes it, and the form editor's preview is the real task form."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from app.engine.canonical import diagram_identity
+from tests.e2e.session import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -21,14 +21,6 @@ OPEN_AND_SAVE = """async (xml) => {
   const { warnings } = await m.open(xml);
   return { warnings: warnings.map(String), xml: await m.save() };
 }"""
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/inloggen")
-    page.fill("#gebruikersnaam", username)
-    page.fill("#wachtwoord", f"{username}-demo")
-    page.click("form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/werkbak"))
 
 
 def open_modeler(page, base_url: str, process_id: str) -> None:
