@@ -221,6 +221,9 @@ class HumanTask(Base):
         Index("ix_task_state_assignee", "state", "assignee"),
         Index("ix_task_state_due", "state", "due_at"),
         Index("ix_task_completed_by", "completed_by", "completed_at"),
+        # The werkbak's tabs page by (due_at, id) per assignee and per role (migration 0012).
+        Index("ix_task_assignee_due", "assignee", "state", "due_at", "id"),
+        Index("ix_task_role_due", "role", "state", "assignee", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
