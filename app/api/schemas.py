@@ -96,10 +96,16 @@ class InboxTaskSchema(TaskSchema):
 
 class InboxPageSchema(Schema):
     items = fields.List(fields.Nested(InboxTaskSchema), attribute="rows")
-    total = fields.Integer(metadata={"description": "aantal taken met deze filters, over alle pagina's"})
+    total = fields.Integer(metadata={"description": "aantal taken met deze filters, over alle pagina's, geteld "
+                                                    "tot 1.000 (zie `capped`)"})
+    capped = fields.Boolean(metadata={"description": "true: er zijn meer dan 1.000 taken met deze filters (`total` "
+                                                     "en `pages` tellen dan tot 1.000)"})
     page = fields.Integer()
     per_page = fields.Integer()
     pages = fields.Integer()
+    next = fields.String(allow_none=True, metadata={"description": "cursor van de volgende pagina (als `cursor` "
+                                                                   "meegeven); null op de laatste pagina"})
+    prev = fields.String(allow_none=True, metadata={"description": "cursor van de vorige pagina; null op de eerste"})
 
 
 class InstanceSchema(Schema):
@@ -326,6 +332,9 @@ class TaskQuerySchema(StrictSchema):
                          validate=validate.OneOf(("deadline", "nieuw"), error="Kies een van: {choices}."))
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE, error="Kies {min} tot en met {max}."))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 100, error="Kies {min} tot en met {max}."))
+    cursor = fields.String(validate=validate.Length(max=200, error="Maximaal {max} tekens."),
+                           metadata={"description": "`next` of `prev` van een eerder antwoord (zelfde `tab` en "
+                                                    "`sort`): de pagina daarna of daarvoor"})
 
 
 class AssignSchema(StrictSchema):

@@ -5,10 +5,12 @@ from flask.views import MethodView
 
 from app.formdefs import to_json_schema
 from app.service import NotFound
+from app.service.inbox import BadCursor
 
 from .access_logging import HEADER_DOCS, logs_access
 from .auth import current_username, require_may_act, service
 from .blueprint import Blueprint
+from .errors import ApiError
 from .schemas import (
     AssignSchema,
     CompletedSchema,
@@ -55,11 +57,19 @@ class Inbox(MethodView):
     @blp.response(200, InboxPageSchema)
     @blp.errors()
     @blp.doc(summary="Uw werkbak: mijn taken, taken voor mijn rollen, afgerond",
-             description="Gepagineerd (`total` over alle pagina's); standaard de vroegste deadline eerst. "
-                         "De casus van elke getoonde taak komt in het toegangslog.")
+             description="Gepagineerd: geef `next` (of `prev`) van een antwoord mee als `cursor` voor de pagina "
+                         "erna (of ervoor); dat blijft even snel, hoe ver u ook bladert. `page` telt pagina's vanaf "
+                         "het begin (zonder cursor). `total` telt tot 1.000; zijn er meer, dan is `capped` true. "
+                         "Standaard de vroegste deadline eerst (taken zonder deadline achteraan), bij gelijke "
+                         "deadline op id. De casus van elke getoonde taak komt in het toegangslog.")
     @logs_access(listed=lambda page: (row.case.id for row in page.rows))
     def get(self, args):
-        return service().inbox(current_username(), **args)
+        try:
+            return service().inbox(current_username(), **args)
+        except BadCursor:
+            raise ApiError(422, "ongeldige_invoer", "De invoer is niet juist.", {
+                "cursor": ["Onbekende cursor: gebruik `next` of `prev` van een eerder antwoord met dezelfde "
+                           "`tab` en `sort`."]}) from None
 
 
 @blp.route("/<int:task_id>")

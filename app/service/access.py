@@ -47,9 +47,10 @@ def _organisation_of_case(role: str, organisatie: str | None = None):
     return clause.where(CaseOrganisation.organisatie == organisatie) if organisatie else clause
 
 
-def _offered_clause(user: User):
-    """A WHERE clause on HumanTask (joined to nothing): offered to one of the user's roles, nobody
-    took it, and the case is within the user's scope for that role."""
+def offered_parts(user: User) -> list:
+    """Per role of the user, a WHERE clause on HumanTask (joined to nothing): the task is for that
+    role and its case is within the user's scope for it. Without `assignee IS NULL` (the caller
+    adds it); one clause per role so the werkbak can walk one index per role (inbox.py)."""
     parts = []
     for role in case_roles(user):
         if role in GEMEENTE_ROLES:
@@ -62,6 +63,13 @@ def _offered_clause(user: User):
             parts.append((HumanTask.role == role) & or_(mine, ~in_case))
         else:
             parts.append(HumanTask.role == role)
+    return parts
+
+
+def _offered_clause(user: User):
+    """A WHERE clause on HumanTask (joined to nothing): offered to one of the user's roles, nobody
+    took it, and the case is within the user's scope for that role."""
+    parts = offered_parts(user)
     return (HumanTask.assignee.is_(None) & or_(*parts)) if parts else false()
 
 

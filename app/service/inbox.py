@@ -1,16 +1,20 @@
-"""The inbox (werkbak): one indexed query per page, whatever the number of open tasks."""
+"""The inbox (werkbak): a page reads a few index entries per role, whatever the number of open tasks
+(keyset paging along indexes on (due_at, id) per role and per assignee, migration 0012; the count
+stops at 1,000)."""
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
 from persistence.models import Case, HumanTask, User
 
-from .access import is_auditor, visible_task_clause
+from .access import is_auditor, offered_parts
 from .context import Context
 
 TABS = ("mijn", "rol", "afgerond")
@@ -20,10 +24,49 @@ SOON_WORKING_DAYS = 2
 MAX_PAGE = 100_000
 
 
+# Counting stops here: the page says "meer dan 1.000" rather than reading every matching row.
+COUNT_CAP = 1000
+
+
+class BadCursor(ValueError):
+    """A page cursor that this module did not make (or of another tab or sorting)."""
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """The columns of a task the list shows (not its documentation)."""
+
+    id: int
+    case_id: int
+    process_id: str
+    bpmn_id: str
+    name: str
+    role: str | None
+    assignee: str | None
+    form_key: str | None
+    due_at: datetime | None
+    state: str
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: str | None
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """The columns of a case the list shows (not its data)."""
+
+    id: int
+    referentie: str
+    gemeente: str | None
+    jeugdige_initialen: str | None
+    status: str
+    signalen: list | None
+
+
 @dataclass(frozen=True)
 class InboxRow:
-    task: HumanTask
-    case: Case
+    task: TaskLine
+    case: CaseLine
     urgency: str | None  # "verlopen", "binnenkort" or None
     probleem: bool = False  # the case has an open incident (incidents.py)
 
@@ -31,9 +74,12 @@ class InboxRow:
 @dataclass(frozen=True)
 class InboxPage:
     rows: list[InboxRow]
-    total: int
+    total: int  # counted up to COUNT_CAP; `capped` says there are more
     page: int
     per_page: int
+    capped: bool = False
+    next: str | None = None  # cursor of the page after this one (keyset), None on the last page
+    prev: str | None = None  # cursor of the page before this one, None on the first page
 
     @property
     def pages(self) -> int:
@@ -60,56 +106,171 @@ def urgency(ctx: Context, task: HumanTask, now: datetime, soon: datetime | None 
     return None
 
 
+_TASK_COLUMNS = (HumanTask.id, HumanTask.case_id, HumanTask.process_id, HumanTask.bpmn_id, HumanTask.name,
+                 HumanTask.role, HumanTask.assignee, HumanTask.form_key, HumanTask.due_at, HumanTask.state,
+                 HumanTask.created_at, HumanTask.completed_at, HumanTask.completed_by)
+_CASE_COLUMNS = (Case.id, Case.referentie, Case.gemeente, Case.jeugdige_initialen, Case.status, Case.signalen)
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A tab's order: one column (nulls last), then the id; the key of a row is (segment, value, id)
+    with segment 0 for a value and 1 for none, so each segment is one walk along an index."""
+
+    name: str
+    column: object
+    descending: bool
+
+
+def _order(tab: str, sort: str) -> _Order:
+    if tab == "afgerond":
+        return _Order("afgerond", HumanTask.completed_at, True)
+    if sort == "nieuw":
+        return _Order("nieuw", HumanTask.created_at, True)
+    return _Order("deadline", HumanTask.due_at, False)
+
+
+def _encode(order: _Order, direction: str, key: tuple) -> str:
+    segment, value, id_ = key
+    raw = json.dumps([order.name, direction, segment, value.isoformat() if value else None, id_])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(order: _Order, cursor: str) -> tuple[str, tuple]:
+    try:
+        name, direction, segment, value, id_ = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = (int(segment), datetime.fromisoformat(value) if value else None, int(id_))
+    except (ValueError, TypeError) as error:
+        raise BadCursor("onbekende paginacursor") from error
+    if name != order.name or direction not in ("na", "voor") or key[0] not in (0, 1) or (key[0] == 0) != bool(key[1]) \
+            or (key[1] is not None and key[1].tzinfo is None):
+        raise BadCursor("onbekende paginacursor")
+    return direction, key
+
+
+def _walk(session: Session, where: list, branches: list, order: _Order, *, after: tuple | None, backward: bool,
+          limit: int) -> list[tuple]:
+    """Up to `limit` keys after (or, backward, before) `after` in the order, nearest first: per
+    segment and per branch (one role each) a query that reads its index from the bound on."""
+    found: list[tuple] = []
+    segments = (1, 0) if backward else (0, 1)
+    ascending = order.descending == backward
+    for segment in segments:
+        if after is not None and (segment < after[0] if not backward else segment > after[0]):
+            continue
+        column = order.column
+        keys = (column, HumanTask.id) if segment == 0 else (HumanTask.id,)
+        rows: list[tuple] = []
+        for branch in branches:
+            query = select(HumanTask.id, column).where(*where, branch,
+                                                       column.is_not(None) if segment == 0 else column.is_(None))
+            if after is not None and after[0] == segment:
+                bound = (tuple_(column, HumanTask.id), tuple_(literal(after[1], column.type), literal(after[2]))) \
+                    if segment == 0 else (HumanTask.id, literal(after[2]))
+                query = query.where(bound[0] > bound[1] if ascending else bound[0] < bound[1])
+            query = query.order_by(*(k.asc() if ascending else k.desc() for k in keys)).limit(limit - len(found))
+            rows.extend((segment, value, id_) for id_, value in session.execute(query))
+        # Merge the branches' walks (each already in order).
+        rows.sort(key=lambda k: (k[1], k[2]) if segment == 0 else k[2], reverse=not ascending)
+        found.extend(rows[:limit - len(found)])
+        if len(found) >= limit:
+            break
+    return found
+
+
 def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", procedure: str | None = None,
           gemeente: str | None = None, deadline: str | None = None, search: str | None = None,
-          sort: str = "deadline", page: int = 1, per_page: int = 50) -> InboxPage:
+          sort: str = "deadline", page: int = 1, per_page: int = 50, cursor: str | None = None) -> InboxPage:
+    """One page of the werkbak. With `cursor` (a page's `next` or `prev`) the page continues from
+    there along the tab's index (keyset); without it `page` counts pages from the start. The count
+    stops at COUNT_CAP."""
     if tab not in TABS:
         raise ValueError(f"onbekend tabblad {tab!r}")
-    query = select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
+    order = _order(tab, sort)
+    branches = [true()]
     if tab == "mijn":
-        query = query.where(HumanTask.state == "open", HumanTask.assignee == user.username)
+        where = [HumanTask.state == "open", HumanTask.assignee == user.username]
     elif tab == "rol":
-        if is_auditor(user):
-            query = query.where(HumanTask.state == "open")
-        else:  # offered to one of the user's roles within its gemeente/organisation (access.py); a
-            # subquery of its own, as the clause looks at the case (no correlation with the join here)
-            offered = (select(HumanTask.id).where(HumanTask.assignee.is_(None), visible_task_clause(user))
-                       .correlate(None))
-            query = query.where(HumanTask.state == "open", HumanTask.assignee.is_(None), HumanTask.id.in_(offered))
+        where = [HumanTask.state == "open"]
+        if not is_auditor(user):  # offered to one of the user's roles within its gemeente/organisation
+            # (access.py); one walk per role, each along its own index
+            where.append(HumanTask.assignee.is_(None))
+            branches = offered_parts(user) or [false()]
     else:
-        query = query.where(HumanTask.state == "completed", HumanTask.completed_by == user.username)
+        where = [HumanTask.state == "completed", HumanTask.completed_by == user.username]
     if procedure:
-        query = query.where(HumanTask.process_id == procedure)
+        where.append(HumanTask.process_id == procedure)
     if gemeente:
-        query = query.where(Case.gemeente == gemeente)
+        where.append(HumanTask.case_id.in_(select(Case.id).where(Case.gemeente == gemeente)))
     now = ctx.now()
     if deadline == "verlopen":
-        query = query.where(HumanTask.due_at < now)
+        where.append(HumanTask.due_at < now)
     elif deadline == "binnenkort":
-        query = query.where(HumanTask.due_at >= now, HumanTask.due_at <= soon_limit(ctx, now))
+        where.extend((HumanTask.due_at >= now, HumanTask.due_at <= soon_limit(ctx, now)))
     elif deadline == "deze_week":
         today = now.astimezone(TZ).date()
-        query = query.where(HumanTask.due_at <= _end_of(today + timedelta(days=6 - today.weekday())))
+        where.append(HumanTask.due_at <= _end_of(today + timedelta(days=6 - today.weekday())))
     elif deadline == "geen":
-        query = query.where(HumanTask.due_at.is_(None))
-    if search:
-        term = f"%{search.strip().lower()}%"
-        query = query.where(or_(func.lower(Case.referentie).like(term), func.lower(Case.jeugdige_initialen).like(term),
-                                func.lower(HumanTask.name).like(term)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    if tab == "afgerond":
-        query = query.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-    elif sort == "nieuw":
-        query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
-    else:
-        query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+        where.append(HumanTask.due_at.is_(None))
+    if search and search.strip():
+        where.append(search_clause(session, search))
+
+    counted = select(HumanTask.id).where(*where, or_(*branches)).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+
     page = min(max(1, page), MAX_PAGE)
-    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    prev = next_ = None
+    if cursor:
+        direction, bound = _decode(order, cursor)
+        if direction == "voor":
+            keys = _walk(session, where, branches, order, after=bound, backward=True, limit=per_page + 1)
+            if len(keys) > per_page:
+                keys = keys[:per_page][::-1]
+                prev = _encode(order, "voor", keys[0])
+            else:  # back at the start (tasks before it were done meanwhile): the first page
+                keys = _walk(session, where, branches, order, after=None, backward=False, limit=per_page)
+                page = 1
+            next_ = _encode(order, "na", keys[-1]) if keys else None
+        else:
+            keys = _walk(session, where, branches, order, after=bound, backward=False, limit=per_page + 1)
+            if len(keys) > per_page:
+                keys = keys[:per_page]
+                next_ = _encode(order, "na", keys[-1])
+            prev = _encode(order, "voor", keys[0] if keys else bound)
+    else:
+        skip = (page - 1) * per_page
+        keys = _walk(session, where, branches, order, after=None, backward=False, limit=skip + per_page + 1)[skip:]
+        if len(keys) > per_page:
+            keys = keys[:per_page]
+            next_ = _encode(order, "na", keys[-1])
+        if page > 1 and keys:
+            prev = _encode(order, "voor", keys[0])
+
+    ids = [key[2] for key in keys]
+    lines = {row[0]: row for row in session.execute(
+        select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(Case, Case.id == HumanTask.case_id).where(HumanTask.id.in_(ids)))
+    } if ids else {}
+    n = len(_TASK_COLUMNS)
     soon = soon_limit(ctx, now)
     from .incidents import open_case_ids  # incidents imports the instances module, which this one must not
 
-    problems = open_case_ids(session, {case.id for _, case in rows})
-    return InboxPage(
-        rows=[InboxRow(task, case, urgency(ctx, task, now, soon), case.id in problems) for task, case in rows],
-        total=total, page=page, per_page=per_page,
-    )
+    problems = open_case_ids(session, {lines[i][1] for i in ids if i in lines})
+    rows = []
+    for id_ in ids:
+        if id_ in lines:  # gone between the walk and this read only in a race; then the page is one short
+            task, case = TaskLine(*lines[id_][:n]), CaseLine(*lines[id_][n:])
+            rows.append(InboxRow(task, case, urgency(ctx, task, now, soon), case.id in problems))
+    return InboxPage(rows=rows, total=min(total, COUNT_CAP), page=page, per_page=per_page,
+                     capped=total > COUNT_CAP, next=next_, prev=prev)
+
+
+def search_clause(session: Session, text: str):
+    """Tasks whose case reference or initials, or whose own name, contain `text` (any case)."""
+    term = f"%{_escape_like(text.strip().lower())}%"
+    cases = select(Case.id).where(or_(func.lower(Case.referentie).like(term, escape="\\"),
+                                      func.lower(Case.jeugdige_initialen).like(term, escape="\\")))
+    return or_(HumanTask.case_id.in_(cases), func.lower(HumanTask.name).like(term, escape="\\"))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.service.access import require_may_act
-from app.service.inbox import DEADLINES, MAX_PAGE, TABS
+from app.service.inbox import DEADLINES, MAX_PAGE, TABS, BadCursor
 
 from .access_logging import listed, logs_access
 from .auth import current_user, login_required, safe_next
@@ -49,11 +49,16 @@ def inbox_url(filters: dict, **changes) -> str:
 def inbox():
     user = current_user()
     f = _filters()
-    result = service().inbox(
-        user.username, tab=f["tab"], procedure=f["procedure"] or None, gemeente=f["gemeente"] or None,
-        deadline=f["deadline"] or None, search=f["zoek"] or None, sort=f["sortering"], page=f["pagina"],
-        per_page=PER_PAGE,
-    )
+    query = dict(tab=f["tab"], procedure=f["procedure"] or None, gemeente=f["gemeente"] or None,
+                 deadline=f["deadline"] or None, search=f["zoek"] or None, sort=f["sortering"], page=f["pagina"],
+                 per_page=PER_PAGE)
+    # "Volgende pagina" and "Vorige" carry a cursor (keyset: the page continues after or before a
+    # row); `pagina` then only numbers the page. A cursor of another sorting counts as none.
+    cursor = request.args.get("na") or request.args.get("voor")
+    try:
+        result = service().inbox(user.username, cursor=cursor[:200] if cursor else None, **query)
+    except BadCursor:
+        result = service().inbox(user.username, **{**query, "page": 1})
     # What the user's cases wait for outside the product; with the open work, not with what is done.
     waiting = service().waiting_cases(user.username) if f["tab"] != "afgerond" else []
     listed([row.case.id for row in result.rows] + [w.case.id for w in waiting])
