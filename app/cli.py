@@ -516,6 +516,38 @@ def audit_key(nieuw):
     click.echo(f"auditsleutel: {where}; controlepunten: {service.ctx.audit.checkpoint_file}")
 
 
+@main.command("export-log")
+@click.option("--procedure", "procedure", required=True, metavar="PROCESS_ID",
+              help="de procedure, bijvoorbeeld p3_interventiegesprek (ook waar zij binnen een andere loopt)")
+@click.option("--format", "fmt", type=click.Choice(["xes", "ocel", "csv"]), default="xes", show_default=True,
+              help="XES (IEEE 1849), OCEL 2.0 JSON of CSV")
+@click.option("--from", "--van", "van", metavar="DATUM", help="alleen procedures gestart op of na DATUM (JJJJ-MM-DD)")
+@click.option("--to", "--tot", "tot", metavar="DATUM", help="alleen procedures gestart op of voor DATUM (JJJJ-MM-DD)")
+@click.option("--met-namen", is_flag=True, help="de naam van wie een taak afrondde in plaats van de rol")
+@click.option("--as", "actor", envvar="VHT_USER", help="wie exporteert (standaard: de gebruiker van de shell)")
+@with_appcontext
+def export_log(procedure, fmt, van, tot, met_namen, actor):
+    """Schrijf het gebeurtenissenlog van een procedure voor process mining naar standaarduitvoer:
+    één trace per uitvoering van de procedure, met afgeronde taken, verzendingen, berichten,
+    termijnen en einden (rol als resource; gemeente en maatregel, geen persoonsgegevens).
+    De export komt in het toegangslog. Voorbeeld: vht export-log --procedure p3_interventiegesprek
+    --format xes > p3.xes"""
+    from app.service.insight import eventlog
+
+    ctx = _service().ctx
+    with ctx.reading() as session:
+        query = eventlog.make_query(session, procedure, fmt, van, tot, met_namen, van_label="--from", tot_label="--to")
+    eventlog.record_export(ctx, actor or f"cli:{getpass.getuser()}", query, fmt)
+    out = click.get_text_stream("stdout")
+    count = 0
+    with ctx.reading() as session:
+        for chunk in eventlog.write(ctx, session, query, fmt):
+            out.write(chunk)
+            count += len(chunk)
+    out.flush()
+    click.echo(f"{eventlog.export_name(query, fmt)}: {count} tekens geschreven", err=True)
+
+
 @main.command("avg-export")
 @click.argument("case_id", type=int)
 @click.option("--uit", "target", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),

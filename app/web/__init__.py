@@ -16,10 +16,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import admin, auth, cases, common, errors, formview, inbox, labels, pages, security, tasks
 from . import bundle_pages, modeler, veiligheidskaart
 from . import audit_access, avg, caught_mail, migration, verification, versions
+from . import eventlog
 
 PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp, modeler.bp,
                    bundle_pages.bp, versions.bp, migration.bp, avg.bp, verification.bp, audit_access.bp,
-                   caught_mail.bp)
+                   caught_mail.bp, eventlog.bp)
 
 
 def register(app: Flask) -> None:
