@@ -201,6 +201,9 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")
     eindstatus: Mapped[str | None] = mapped_column(String(80))
     next_timer_at: Mapped[datetime | None]
+    # A timer worker's claim on this instance's due timers (several workers fire disjoint batches).
+    timer_claimed_by: Mapped[str | None] = mapped_column(String(80))
+    timer_claimed_until: Mapped[datetime | None]
     waiting_messages: Mapped[list] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -219,11 +222,15 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_task_state_role", "state", "role"),
         Index("ix_task_state_assignee", "state", "assignee"),
-        Index("ix_task_state_due", "state", "due_at"),
-        Index("ix_task_completed_by", "completed_by", "completed_at"),
-        # The werkbak's tabs page by (due_at, id) per assignee and per role (migration 0012).
+        # The werkbak's tabs page by (due_at or created_at, id) per assignee and per role, the
+        # auditor's by (due_at, id), Afgerond by (completed_at, id) per person (migration 0012; on
+        # PostgreSQL also trigram indexes for the search, made there only).
         Index("ix_task_assignee_due", "assignee", "state", "due_at", "id"),
         Index("ix_task_role_due", "role", "state", "assignee", "due_at", "id"),
+        Index("ix_task_assignee_created", "assignee", "state", "created_at", "id"),
+        Index("ix_task_role_created", "role", "state", "assignee", "created_at", "id"),
+        Index("ix_task_state_due_id", "state", "due_at", "id"),
+        Index("ix_task_completed_by_at", "completed_by", "state", "completed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import false, func, literal, or_, select, true, tuple_
+from sqlalchemy import and_, false, func, literal, or_, select, true, tuple_, union
 from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
@@ -160,7 +160,7 @@ def _walk(session: Session, where: list, branches: list, order: _Order, *, after
             continue
         column = order.column
         keys = (column, HumanTask.id) if segment == 0 else (HumanTask.id,)
-        rows: list[tuple] = []
+        rows: dict[int, tuple] = {}  # by id: a task found by two walks (search) is one row
         for branch in branches:
             query = select(HumanTask.id, column).where(*where, branch,
                                                        column.is_not(None) if segment == 0 else column.is_(None))
@@ -169,10 +169,10 @@ def _walk(session: Session, where: list, branches: list, order: _Order, *, after
                     if segment == 0 else (HumanTask.id, literal(after[2]))
                 query = query.where(bound[0] > bound[1] if ascending else bound[0] < bound[1])
             query = query.order_by(*(k.asc() if ascending else k.desc() for k in keys)).limit(limit - len(found))
-            rows.extend((segment, value, id_) for id_, value in session.execute(query))
+            rows.update((id_, (segment, value, id_)) for id_, value in session.execute(query))
         # Merge the branches' walks (each already in order).
-        rows.sort(key=lambda k: (k[1], k[2]) if segment == 0 else k[2], reverse=not ascending)
-        found.extend(rows[:limit - len(found)])
+        merged = sorted(rows.values(), key=lambda k: (k[1], k[2]) if segment == 0 else k[2], reverse=not ascending)
+        found.extend(merged[:limit - len(found)])
         if len(found) >= limit:
             break
     return found
@@ -212,11 +212,14 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
         where.append(HumanTask.due_at <= _end_of(today + timedelta(days=6 - today.weekday())))
     elif deadline == "geen":
         where.append(HumanTask.due_at.is_(None))
-    if search and search.strip():
-        where.append(search_clause(session, search))
+    if search and search.strip():  # each way to match is a walk of its own, so each can use its index
+        branches = [and_(branch, way) for branch in branches for way in search_branches(search)]
 
-    counted = select(HumanTask.id).where(*where, or_(*branches)).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    # The count stops at COUNT_CAP: each walk reads at most that many rows (a union: a task found
+    # two ways counts once).
+    counted = union(*(select(HumanTask.id).where(*where, branch).limit(COUNT_CAP + 1) for branch in branches)) \
+        if len(branches) > 1 else select(HumanTask.id).where(*where, branches[0]).limit(COUNT_CAP + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
 
     page = min(max(1, page), MAX_PAGE)
     prev = next_ = None
@@ -264,12 +267,14 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
                      capped=total > COUNT_CAP, next=next_, prev=prev)
 
 
-def search_clause(session: Session, text: str):
-    """Tasks whose case reference or initials, or whose own name, contain `text` (any case)."""
+def search_branches(text: str) -> list:
+    """The ways a task matches a search: its case's reference or the child's initials contain
+    `text`, or its own name does (any case). PostgreSQL finds each through a trigram index
+    (migration 0012); SQLite reads the cases, and walks the tab's index for the names."""
     term = f"%{_escape_like(text.strip().lower())}%"
     cases = select(Case.id).where(or_(func.lower(Case.referentie).like(term, escape="\\"),
                                       func.lower(Case.jeugdige_initialen).like(term, escape="\\")))
-    return or_(HumanTask.case_id.in_(cases), func.lower(HumanTask.name).like(term, escape="\\"))
+    return [HumanTask.case_id.in_(cases), func.lower(HumanTask.name).like(term, escape="\\")]
 
 
 def _escape_like(text: str) -> str:
