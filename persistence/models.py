@@ -231,6 +231,9 @@ class HumanTask(Base):
         Index("ix_task_role_created", "role", "state", "assignee", "created_at", "id"),
         Index("ix_task_state_due_id", "state", "due_at", "id"),
         Index("ix_task_completed_by_at", "completed_by", "state", "completed_at", "id"),
+        # The overview (app/service/insight, migration 0013): one step's deadlines, steps done in a period.
+        Index("ix_task_bpmn_due", "bpmn_id", "due_at"),
+        Index("ix_task_completed_at", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -258,7 +261,9 @@ class Event(Base):
     """The append-only case history. Each row is hash-chained to the previous one of its case."""
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq"),
+                      # The overview (migration 0013): a task's completion (its form data) and first claim.
+                      Index("ix_event_type_task", "type", "human_task_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
@@ -274,6 +279,27 @@ class Event(Base):
     # sha256 of the engine state after this event (what replay compares), and the chain.
     state_fingerprint: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ElementPassage(Base):
+    """Insight's projection of the event log: one row per diagram element a process instance
+    passed (the engine's steps and the completed user task of each act), written with the event
+    (app/service/insight/passages.py), so the overview and the heatmap count with an index instead
+    of reading every event's JSON."""
+
+    __tablename__ = "element_passage"
+    __table_args__ = (
+        Index("ix_passage_process_at", "process_id", "at"),
+        Index("ix_passage_instance", "instance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    process_id: Mapped[str] = mapped_column(String(120))  # the diagram the element is drawn in
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))  # the engine's spec type: UserTask, EndEvent, ...
+    at: Mapped[datetime]
 
 
 class CaseMember(Base):

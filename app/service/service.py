@@ -18,6 +18,7 @@ from . import bundle, deploy_checks, drafts, preview, regional_choices, scenario
 from . import letters  # noqa: F401 - registers the invitation letters' AFTER_ACT hook
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
+from .insight import passages  # noqa: F401 - registers the AFTER_ACT hook: elements passed, for the overview
 from . import task_page
 from . import mail_status, waiting
 from . import timeline as case_timeline
@@ -654,7 +655,8 @@ class Service:
 
     def verify(self, case_id: int | None = None, replay: bool = True) -> verify_mod.Report:
         """Every case (or one): seals, event chain, PDFs, checkpoints, replay; then what no case shows."""
-        return verify_mod.verify(self.ctx, case_id, replay=replay)
+        with self.ctx.apart():  # each case in a read transaction of its own, also on a page
+            return verify_mod.verify(self.ctx, case_id, replay=replay)
 
     def seal_existing(self) -> int:
         """Seal the cases of a database from before the seals (`vht verzegel-bestaande`)."""

@@ -17,10 +17,11 @@ from . import admin, auth, cases, common, errors, formview, inbox, labels, pages
 from . import bundle_pages, modeler, veiligheidskaart
 from . import audit_access, avg, caught_mail, migration, verification, versions
 from . import eventlog
+from . import insight
 
 PAGE_BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, cases.bp, admin.bp, pages.bp, veiligheidskaart.bp, modeler.bp,
                    bundle_pages.bp, versions.bp, migration.bp, avg.bp, verification.bp, audit_access.bp,
-                   caught_mail.bp, eventlog.bp)
+                   caught_mail.bp, eventlog.bp, insight.bp)
 
 
 def register(app: Flask) -> None:
