@@ -97,6 +97,7 @@ run: $(VENV)/.installed node_modules/.installed assets pdf-libs
 	$(BIN)/vht demo
 	# The worker (timers, mail) runs beside the web server and stops with it. Without SMTP_HOST it
 	# starts a local mail catcher on 127.0.0.1 and the beheerder reads the post at /beheer/mail.
+	# Web processes: VHT_WEB_WORKERS, else 2 (gunicorn) on PostgreSQL and 1 (waitress) on SQLite.
 	$(BIN)/vht worker & trap 'kill $$!' EXIT INT TERM; $(BIN)/vht serve --host 127.0.0.1 --port $(PORT)
 
 lint: node_modules/.installed
@@ -106,8 +107,12 @@ lint: node_modules/.installed
 test: $(VENV)/.installed lint audit assets browser pdf-libs
 	$(BIN)/pytest -q
 
+# The ratios against bare SpiffWorkflow (about a minute), then the HTTP figures (about two
+# minutes: fresh databases, `vht serve` subprocesses on loopback; PostgreSQL's are left out when
+# it does not answer). The README's Measuring section says what each side does.
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/http_load.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache

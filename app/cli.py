@@ -538,7 +538,7 @@ def export_log(procedure, fmt, van, tot, met_namen, actor):
     with ctx.reading() as session:
         query = eventlog.make_query(session, procedure, fmt, van, tot, met_namen, van_label="--from", tot_label="--to")
     eventlog.record_export(ctx, actor or f"cli:{getpass.getuser()}", query, fmt)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     count = 0
     with ctx.reading() as session:
         for chunk in eventlog.write(ctx, session, query, fmt):
@@ -857,20 +857,34 @@ def token(username):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="adres om op te luisteren")
 @click.option("--port", default=5000, show_default=True, type=int, envvar="PORT", help="poort (of PORT)")
-@click.option("--threads", default=8, show_default=True, type=int, help="gelijktijdige verzoeken")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="webprocessen (standaard VHT_WEB_WORKERS, anders 2 met PostgreSQL en 1 met SQLite); "
+                   "meer dan 1: gunicorn")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="gelijktijdige verzoeken per proces (standaard 8 met één proces, 4 per gunicorn-proces; "
+                   "1: gunicorn sync)")
 @with_appcontext
-def serve(host, port, threads):
-    """Start de webserver (waitress) met deze applicatie."""
+def serve(host, port, workers, threads):
+    """Start de webserver: één proces met waitress, of --workers N processen met gunicorn."""
     import logging
 
-    from waitress import serve as waitress_serve
-
-    from app import logs
+    from app import logs, serving
 
     logs.configure(logging.INFO)
-
-    click.echo(f"VeiligheidsTeam werkwijze op http://{host}:{port}/ (Ctrl+C stopt)")
-    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    try:
+        workers = workers or serving.default_workers(current_app.extensions["vht_settings"].database_url)
+    except ValueError as exc:
+        click.echo(f"fout: {exc}", err=True)
+        sys.exit(1)
+    threads = threads or (8 if workers == 1 else serving.THREADS_PER_WORKER)
+    how = "waitress" if workers == 1 else f"gunicorn, {workers} processen"
+    click.echo(f"VeiligheidsTeam werkwijze op http://{host}:{port}/ ({how}, {threads} threads per proces; "
+               "Ctrl+C stopt)")
+    try:
+        serving.serve(current_app._get_current_object(), host=host, port=port, workers=workers, threads=threads)
+    except RuntimeError as exc:
+        click.echo(f"fout: {exc}", err=True)
+        sys.exit(1)
 
 
 @main.command("scenario")
