@@ -34,6 +34,12 @@ Printed:
   cases_per_second                    whole P0 -> P1 cases (start + 3 completions) through the service layer;
   state_growth_1000_vs_10             stored state size after 1000 passes of the rework loop against 10,
                                       with stock SpiffWorkflow's growth beside it.
+  completion_300_vs_10                one completion of the rework loop around pass 300 against around
+                                      pass 10 (same case; median of the passes within 10): cost must not grow
+                                      with a case's history.
+
+The HTTP figures (one API completion's latency, completions/s with 16 clients) are bench/http_load.py;
+`make bench` runs both.
 """
 from __future__ import annotations
 
@@ -214,15 +220,21 @@ def cases_per_second(service: Service, scenario, seconds: float) -> float:
     return done / (time.perf_counter() - t0)
 
 
-def loop_sizes(service: Service, passes: int) -> dict[int, int]:
+def loop_sizes(service: Service, passes: int) -> tuple[dict[int, int], dict[int, float]]:
+    """The stored state after 10, 100, 1000 (or `passes`) passes of the rework loop, and the ms of
+    one completion around pass 10 and pass 300 (median of the passes within 10 of each)."""
     case = service.start_case("bench_herstelronde", {}, "anna")
-    sizes = {}
+    sizes, times = {}, {}
     for n in range(1, passes + 1):
         task = service.tasks(case_id=case.id)[0]
+        t0 = time.perf_counter()
         service.complete_task(task.id, {"klaar": False}, "anna")
+        times[n] = (time.perf_counter() - t0) * 1000
         if n in (10, 100, 1000) or n == passes:
             sizes[n] = len(service.case(case.id).instances[0].state)
-    return sizes
+    around = {at: statistics.median(times[k] for k in range(max(2, at - 10), at + 11))
+              for at in (10, 300) if at + 10 <= passes}
+    return sizes, around
 
 
 def stock_loop_sizes(passes: int) -> dict[int, int]:
@@ -299,7 +311,7 @@ def main() -> None:
             for side in names[r % 3:] + names[:r % 3]:
                 samples[suffix][side].append(measure[side](args.cases))
     rate = cases_per_second(services["procedures"], P0_ZORG, args.seconds)
-    sizes = loop_sizes(services["loop"], args.passes)
+    sizes, around = loop_sizes(services["loop"], args.passes)
     stock = stock_loop_sizes(args.passes)
 
     print(f"database: {services['procedures'].engine.url.get_backend_name()}   (ours; bare_sqlite: sqlite)")
@@ -321,6 +333,9 @@ def main() -> None:
         print(f"stock_state_bytes_after_{n}: {size if size is not None else 'stalled (task lost, tree depth > 1000)'}")
     if 10 in sizes:
         print(f"state_growth_{max(sizes)}_vs_10: {sizes[max(sizes)] / sizes[10]:.2f}")
+    if 10 in around and 300 in around:
+        print(f"completion_300_vs_10: {around[300] / around[10]:.2f}   (one completion around pass 300: "
+              f"{around[300]:.2f} ms, around pass 10: {around[10]:.2f} ms; median of the passes within 10 of each, one case)")
     if stock.get(10) and stock.get(300):
         print(f"stock_state_growth_300_vs_10: {stock[300] / stock[10]:.2f}")
 
