@@ -17,6 +17,7 @@ from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .instances import load_run, record_act
 from .users import check_may_work, require_user
+from .versions import VersionBundle
 
 
 def list_tasks(session: Session, *, case_id=None, role=None, assignee=None, state="open", limit=500, offset=0):
@@ -135,7 +136,9 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     check_may_work(user, task)
     instance = task.instance
     run = load_run(ctx, instance)
-    forms = ctx.forms_of(session, instance)  # the form as deployed with this case's version
+    # The form as deployed with this case's version (cached by id: no read of the version row).
+    forms = ctx.bundles.get_by_id(session, instance.process_version_id, lambda: instance.process_version,
+                                  VersionBundle(ctx.forms, ctx.parameters, {})).forms
     try:  # with the case data the task sees: dates before the CAB, in the past, on a holiday
         values = forms.validate(task.form_key, data, form_context.for_data(ctx, run.task_data(task.spiff_task_id),
                                                                        people.for_case(session, task.case)))
