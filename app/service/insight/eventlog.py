@@ -19,6 +19,7 @@ Cases are read in batches (`BATCH`), so 10,000 cases stream in bounded memory; t
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterator
@@ -161,6 +162,7 @@ class VersionMap:
         self.elements: dict[tuple[str, str], Element] = {}
         self.called: dict[tuple[str, str], str] = {}  # (diagram, call activity id) -> called diagram
         self.names: dict[tuple[str, str], str] = {}  # (diagram, call activity id) -> its name
+        self._choices: dict[tuple[str, str], str | None] = {}
         by_name = {spec.name: spec, **subs}
         # Embedded sub-processes come from the file of the process around them; the engine reports
         # their elements as that process's (runtime._process_of), and so does the log.
@@ -179,12 +181,27 @@ class VersionMap:
                     ts.bpmn_name or ts.bpmn_id, kind, groups[0] if groups else None,
                     start=(name == diagram and type(ts).__name__ == "StartEvent"),
                     signal=kind == END and "Escalation" in type(getattr(ts, "event_definition", None)).__name__)
+                if type(ts).__name__ == "EventBasedGateway":
+                    self._gateway_choices(diagram, ts)
                 if type(ts).__name__ == "CallActivity" and ts.spec in by_name and ts.spec not in embedded:
                     self.called[(diagram, ts.bpmn_id)] = ts.spec
                     self.names[(diagram, ts.bpmn_id)] = ts.bpmn_name or ts.bpmn_id
+        for key, kind in self._choices.items():
+            if key in self.elements:
+                self.elements[key] = dataclasses.replace(self.elements[key], kind=kind)
         self.paths: dict[str, list[tuple]] = {}
         self._walk(self.root, ())
         self._prefixes: dict[tuple, str] = {}
+
+    def _gateway_choices(self, diagram: str, gateway) -> None:
+        """SpiffWorkflow moves the catch events' definitions after an event-based gateway into the
+        gateway (in the order of its outputs): the message or timer is named by its own event."""
+        definitions = getattr(gateway.event_definition, "event_definitions", None) or []
+        for definition, target in zip(definitions, gateway.outputs):
+            name = type(definition).__name__
+            kind = MESSAGE if "Message" in name else TIMER if ("Time" in name or "Duration" in name
+                                                               or "Cycle" in name) else None
+            self._choices[(diagram, target.bpmn_id)] = kind
 
     def _walk(self, diagram: str, path: tuple) -> None:
         self.paths.setdefault(diagram, []).append(path)
