@@ -37,6 +37,7 @@ class InstanceView:
     instance: ProcessInstance
     version: ProcessVersion
     diagrams: list[DiagramView]
+    path: object = None  # insight.conformance.PathCheck: does the path follow its version?
 
 
 @dataclass
@@ -127,6 +128,11 @@ def case_view(ctx: Context, session: Session, user: User, case_id: int) -> CaseV
     deadlines.sort(key=lambda d: d[0])
     members = session.scalars(select(CaseMember).where(CaseMember.case_id == case_id)).all()
     from .incidents import open_count
+    from .insight.conformance import case_paths
+
+    paths = case_paths(ctx, session, case_id, history)
+    for item in instances:
+        item.path = paths.get(item.instance.id)
 
     # A missed deadline is a signal (the case's "signalering"), not an end the case reached.
     signalled = {b for item in instances for d in item.diagrams for b in d.signalled}

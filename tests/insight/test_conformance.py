@@ -8,6 +8,7 @@ through the service; below 1.0 when a step is left out. A case still running is 
 prefix: no step fired that the net did not enable (its missing end is no deviation)."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,12 @@ from app.service.insight import eventlog, xes  # noqa: E402
 from app.service.scenarios import load_scenarios, specs_from_folder  # noqa: E402
 from tests.conftest import FORMS, PROCESSES  # noqa: E402
 from app.demo import load_demo  # noqa: E402
+from app.engine.clock import TZ  # noqa: E402
 from tests.procedures.gesprek_steps import (at, gesprek_voeren, organiseren, reactie_ontvangen,  # noqa: E402
                                             reactie_vragen, start_through_p0, vk_na_gesprek, vk_versturen,
                                             voorbespreking, zonder_reactie)
+
+from tests.web.helpers import CAB, build_web  # noqa: E402
 
 from .petri import flattened_net  # noqa: E402
 from .scenario_log import scenario_traces  # noqa: E402
@@ -123,3 +127,40 @@ def test_cases_run_through_the_service_fit(sqlite_service, clock, tmp_path):
     assert ended["p0_consultatie_advies"] == 1 and ended["p3_interventiegesprek"] == 1
     # organised and prepared twice, each a run of its own
     assert ended["sp_gesprek_organiseren"] == 2 and ended["sp_vk_voorbereiden"] == 2
+
+
+# --- the product's own check, on the case page (replay; no pm4py) ---------------------------
+
+
+def _paths(page: str) -> list[str]:
+    import re
+    from html import unescape
+
+    return [unescape(" ".join(cell.split())) for cell in re.findall(r'<td class="pad">(.*?)</td>', page, re.S)]
+
+
+def test_case_page_says_the_path_follows_its_version(sqlite_service, clock):
+    web = build_web(sqlite_service, clock)
+    case_id = web.start_case()
+    web.complete(case_id, "Task_CabHouden", {**CAB, "interventies": ["zorg"]}, "vera")
+    page = web.browser("anna").get(f"/casussen/{case_id}").get_data(as_text=True)
+    assert _paths(page) == ["Pad volgt versie 1"]
+
+
+def test_a_repair_is_a_deviation_named_as_such(sqlite_service, clock):
+    web = build_web(sqlite_service, clock)
+    case_id = web.start_case()
+    web.complete(case_id, "Task_CabHouden", {**CAB, "interventies": ["zorg"]}, "vera")
+    web.complete(case_id, "Task_AdviesVerwerken", {"vk_advies_verwerkt": True}, "anna")
+    instance_id = web.open_task(case_id, "Task_ContactZorgLeggen").instance_id
+    clock.set(datetime(2026, 3, 3, 14, 30, tzinfo=TZ))
+    web.service.move_case(case_id, instance_id, "Task_ContactZorgLeggen", "Task_VerwijzingRegelen", "beheer",
+                          "Zorg was al geregeld")
+    page = web.browser("anna").get(f"/casussen/{case_id}").get_data(as_text=True)
+    assert _paths(page) == ["Pad wijkt af: verplaatst: naar Verwijzing regelen "
+                            "(reparatie door Beheerder op 03-03-2026 14:30)"]
+
+    clock.set(datetime(2026, 3, 3, 15, 0, tzinfo=TZ))
+    web.service.correct_data(case_id, instance_id, "advies_tekst", "Gecorrigeerd advies.", "beheer", "Typfout")
+    (path,) = _paths(web.browser("anna").get(f"/casussen/{case_id}").get_data(as_text=True))
+    assert path.endswith("; gegevens gecorrigeerd: advies_tekst (reparatie door Beheerder op 03-03-2026 15:00)")
