@@ -146,3 +146,15 @@ def test_download_for_auditors_in_the_access_log(web):
     assert web.browser("anna").get(f"/overzicht/eventlog?procedure={P0}").status_code == 403
     wrong = owner.get("/overzicht/eventlog?procedure=bestaat_niet&format=xes")
     assert wrong.status_code == 422 and "Onbekende procedure" in wrong.get_data(as_text=True)
+
+
+def test_export_on_each_database(service, clock):
+    """The batch queries on SQLite and PostgreSQL alike: traces, their steps, the period filter."""
+    web = build_web(service, clock)
+    case_id = web.start_case()
+    web.complete(case_id, "Task_CabHouden", CAB, "vera")
+    document = etree.fromstring(export(service, P0, "xes", van="2026-03-01", tot="2026-03-02").encode())
+    assert XSD.validate(document)
+    (trace,) = document.findall("trace")
+    assert [e[0].get("value") for e in trace.iter("event")] == ["Consultatie- en adviesbespreking houden"]
+    assert export(service, P0, "csv", tot="2026-03-01").count("\n") == 1
