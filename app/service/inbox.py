@@ -217,8 +217,9 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
 
     # The count stops at COUNT_CAP: each walk reads at most that many rows (a union: a task found
     # two ways counts once).
-    counted = union(*(select(HumanTask.id).where(*where, branch).limit(COUNT_CAP + 1) for branch in branches)) \
-        if len(branches) > 1 else select(HumanTask.id).where(*where, branches[0]).limit(COUNT_CAP + 1)
+    walks = [select(HumanTask.id).where(*where, branch).limit(COUNT_CAP + 1) for branch in branches]
+    # (SQLite takes a LIMIT inside a UNION only in a subquery of its own.)
+    counted = union(*(select(w.subquery().c.id) for w in walks)) if len(walks) > 1 else walks[0]
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
 
     page = min(max(1, page), MAX_PAGE)
