@@ -1,10 +1,11 @@
-"""Firing due timers: find instances by their indexed next-timer column, one transaction each."""
+"""Firing due timers: find instances by their indexed next-timer column (ids only; on PostgreSQL a
+worker claims a batch so several workers fire disjoint ones), then one transaction each."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, text, update
 
 from app.engine import clock as clock_mod
 from app.engine.runtime import EngineError
@@ -24,30 +25,69 @@ class TimerResult:
     error: str | None = None
 
 
+# A claim lasts this long at most (a worker that hangs); a worker that died frees its claims at
+# once on PostgreSQL, where a claim names the database connection that holds it (see claim_due).
+CLAIM_SECONDS = 300
+
+
+def _due(now: datetime):
+    # Strictly before: the engine fires a timer only once its moment has passed. A failed timer
+    # waits for the beheerder's retry (an open incident); the others go on.
+    return (ProcessInstance.status == "running", ProcessInstance.next_timer_at < now,
+            ~incidents.open_instance_clause())
+
+
 def due_instance_ids(ctx: Context, now: datetime, limit: int, skip: set[int] = frozenset()) -> list[int]:
+    """Ids of due instances (nothing else read), the first due first."""
     with ctx.transaction() as session:
-        query = (
-            select(ProcessInstance.id)
-            # Strictly before: the engine fires a timer only once its moment has passed.
-            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now,
-                   # A failed timer waits for the beheerder's retry; the others go on.
-                   ~incidents.open_instance_clause())
-            .order_by(ProcessInstance.next_timer_at).limit(limit)
-        )
+        query = select(ProcessInstance.id).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
         if skip:
             query = query.where(ProcessInstance.id.not_in(skip))
         return list(session.scalars(query))
 
 
+def claim_due(ctx: Context, now: datetime, limit: int, holder: int, skip: set[int] = frozenset()) -> list[int]:
+    """PostgreSQL: claim up to `limit` due instances that no live worker has claimed, in one short
+    statement (ids only; rows another transaction holds are skipped, not waited for). A claim names
+    the backend pid of the claiming worker's held connection (`holder`): when that worker dies its
+    connection goes and the claim with it; otherwise it ends after CLAIM_SECONDS."""
+    wall = datetime.now(timezone.utc)
+    free = or_(ProcessInstance.timer_claimed_by.is_(None), ProcessInstance.timer_claimed_until < wall,
+               text("NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                    "WHERE a.pid::text = process_instance.timer_claimed_by)"))
+    candidates = select(ProcessInstance.id).where(*_due(now), free)
+    if skip:
+        candidates = candidates.where(ProcessInstance.id.not_in(skip))
+    candidates = (candidates.order_by(ProcessInstance.next_timer_at).limit(limit)
+                  .with_for_update(skip_locked=True).correlate(None).scalar_subquery())
+    with ctx.transaction() as session:
+        return list(session.scalars(
+            update(ProcessInstance).where(ProcessInstance.id.in_(candidates))
+            .values(timer_claimed_by=str(holder), timer_claimed_until=wall + timedelta(seconds=CLAIM_SECONDS))
+            .returning(ProcessInstance.id).execution_options(synchronize_session=False)))
+
+
+def release(ctx: Context, ids: list[int], holder: int) -> None:
+    with ctx.transaction() as session:
+        session.execute(update(ProcessInstance).where(ProcessInstance.id.in_(ids),
+                                                      ProcessInstance.timer_claimed_by == str(holder))
+                        .values(timer_claimed_by=None, timer_claimed_until=None)
+                        .execution_options(synchronize_session=False))
+
+
 def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult | None:
-    """Fire what is due in one instance at `now`; None when another worker got there first."""
+    """Fire what is due in one instance at `now`; None when another worker got there first or a
+    person's act meanwhile left nothing due (then the row is not loaded at all)."""
     at = clock_mod.FixedClock(now)
     with ctx.transaction(clock=at) as session:
-        instance = session.scalars(
-            select(ProcessInstance).where(ProcessInstance.id == instance_id)
-            # Several workers: each instance is taken by one of them; the others skip it.
-            .with_for_update(skip_locked=True)
-        ).first()
+        # Lock by id with the due condition (PostgreSQL re-checks it on the row as committed),
+        # skipping a row another worker holds; only then load the row with its state.
+        locked = session.scalar(select(ProcessInstance.id).where(
+            ProcessInstance.id == instance_id, ProcessInstance.status == "running",
+            ProcessInstance.next_timer_at < now).with_for_update(skip_locked=True))
+        if locked is None:
+            return None
+        instance = session.get(ProcessInstance, instance_id)
         if instance is None or instance.status != "running" or not instance.next_timer_at \
                 or instance.next_timer_at >= now:
             return None
@@ -70,24 +110,47 @@ def fire_in(ctx: Context, session, instance: ProcessInstance, now: datetime) -> 
 def fire_due_timers(ctx: Context, now: datetime | None = None, batch: int = 200) -> list[TimerResult]:
     """Fire everything due at `now`, batch after batch, until nothing due is left for this worker.
 
+    On PostgreSQL a worker claims each batch first (claim_due), so several workers fire disjoint
+    batches and none loads an instance another has taken; each instance still fires in its own
+    transaction under a row lock, so a timer fires once whatever the claims do. On SQLite (one
+    writer at a time) a worker lists the due ids and fires them one by one; a second worker finds
+    each row already fired by its lock-and-check, without loading it.
     Instances another worker holds or has just done are not retried in this call. One that fails
     becomes an incident (its error reported here) and is left alone until a beheerder retries it."""
     now = now or ctx.now()
+    engine = ctx.sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return _fire_batches(ctx, now, lambda seen: due_instance_ids(ctx, now, batch, skip=seen), lambda ids: None)
+    # The connection whose backend names this worker's claims: held, idle, for the whole call.
+    with engine.connect() as held:
+        holder = held.scalar(text("SELECT pg_backend_pid()"))
+        held.commit()
+        return _fire_batches(ctx, now, lambda seen: claim_due(ctx, now, batch, holder, skip=seen),
+                             lambda ids: release(ctx, ids, holder))
+
+
+def _fire_batches(ctx: Context, now: datetime, next_batch, done) -> list[TimerResult]:
     results: list[TimerResult] = []
     seen: set[int] = set()
     while True:
-        ids = due_instance_ids(ctx, now, batch, skip=seen)
+        claimed = next_batch(seen)
+        ids = [i for i in claimed if i not in seen]
         if not ids:
+            if claimed:
+                done(claimed)
             return results
         seen.update(ids)
-        for instance_id in ids:
-            try:
-                with incidents.recorded(ctx, "timer", incidents.WORKER):
-                    result = fire_instance(ctx, instance_id, now)
-            except Conflict:
-                continue  # a person acted on the case meanwhile; its save recomputed the timer
-            except ProcessFailed as exc:
-                results.append(TimerResult(instance_id, 0, [], error=exc.message))
-                continue
-            if result is not None:
-                results.append(result)
+        try:
+            for instance_id in ids:
+                try:
+                    with incidents.recorded(ctx, "timer", incidents.WORKER):
+                        result = fire_instance(ctx, instance_id, now)
+                except Conflict:
+                    continue  # a person acted on the case meanwhile; its save recomputed the timer
+                except ProcessFailed as exc:
+                    results.append(TimerResult(instance_id, 0, [], error=exc.message))
+                    continue
+                if result is not None:
+                    results.append(result)
+        finally:
+            done(claimed)
