@@ -1,7 +1,7 @@
 """The background worker: fires due timers and delivers the outbox, again and again.
 
-Several may run against PostgreSQL (each timer and each mail is taken by one of them); against
-SQLite run one. Every timer and every mail is its own transaction, so stopping a worker, even
+Several may run against PostgreSQL (each claims its own batches of due timers, app/service/timers.py,
+and each mail is taken by one of them); against SQLite run one. Every timer and every mail is its own transaction, so stopping a worker, even
 with kill -9, leaves nothing half done.
 """
 from __future__ import annotations

@@ -80,16 +80,13 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
     person's act meanwhile left nothing due (then the row is not loaded at all)."""
     at = clock_mod.FixedClock(now)
     with ctx.transaction(clock=at) as session:
-        # Lock by id with the due condition (PostgreSQL re-checks it on the row as committed),
-        # skipping a row another worker holds; only then load the row with its state.
-        locked = session.scalar(select(ProcessInstance.id).where(
+        # The due condition in the locking query (PostgreSQL re-checks it on the row as committed
+        # once the lock is had): a row another worker holds is skipped and one that is no longer
+        # due comes back empty, neither loaded.
+        instance = session.scalars(select(ProcessInstance).where(
             ProcessInstance.id == instance_id, ProcessInstance.status == "running",
-            ProcessInstance.next_timer_at < now).with_for_update(skip_locked=True))
-        if locked is None:
-            return None
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None or instance.status != "running" or not instance.next_timer_at \
-                or instance.next_timer_at >= now:
+            ProcessInstance.next_timer_at < now).with_for_update(skip_locked=True)).first()
+        if instance is None:
             return None
         return fire_in(ctx, session, instance, now)
 
