@@ -85,6 +85,29 @@ class Server:
                 time.sleep(0.2)
         raise SystemExit(f"fout: vht serve ({self.label}) antwoordt niet op /healthz; zie {log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (gunicorn's master and workers), from /proc:
+        per completion a figure that a busy machine changes much less than the wall-clock ones."""
+        if self.process is None or not Path("/proc").exists():
+            return float("nan")
+        tick = os.sysconf("SC_CLK_TCK")
+        pids, total = {self.process.pid}, 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.process.pid:
+                    pids.add(int(entry.name))
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -252,6 +275,11 @@ class Result:
     latencies: list = field(default_factory=list)
     errors: int = 0
     reconnects: int = 0
+    server_cpu: float = 0.0  # seconds of CPU the server used during the run
+
+    @property
+    def cpu_ms_per_completion(self) -> float:
+        return self.server_cpu * 1000 / self.completions if self.completions else float("nan")
 
     @property
     def per_second(self) -> float:
@@ -275,6 +303,7 @@ def measure(server: Server, tokens: list[str], cases: list[list[int]], seconds: 
               for p in range(processes)]
     workers = [multiprocessing.get_context("fork").Process(
         target=_client_process, args=(server.port, group, start_at, stop_at, per_client, queue)) for group in groups]
+    cpu_before = server.cpu_seconds()
     for worker in workers:
         worker.start()
     result = Result()
@@ -286,6 +315,7 @@ def measure(server: Server, tokens: list[str], cases: list[list[int]], seconds: 
             cases[index][:] = ids
     for worker in workers:
         worker.join()
+    result.server_cpu = server.cpu_seconds() - cpu_before
     result.completions = len(result.latencies)
     result.seconds = min(seconds, time.time() - start_at)
     return result
@@ -340,18 +370,21 @@ def report(database: str, plan: Plan, as_json: bool) -> dict:
     rates = [r.per_second for r in results]
     p50s = [r.quantile(0.50) for r in results]
     p95s = [r.quantile(0.95) for r in results]
+    cpu = [r.cpu_ms_per_completion for r in results]
     figure = {
         "name": plan.name, "database": database, "server": plan.server.label, "clients": plan.clients,
         "completions_per_second": statistics.median(rates), "completions_per_second_min_max": [min(rates), max(rates)],
         "p50_ms": statistics.median(p50s), "p95_ms": statistics.median(p95s),
         "p50_ms_min_max": [min(p50s), max(p50s)],
+        "server_cpu_ms_per_completion": statistics.median(cpu),
         "completions": sum(r.completions for r in results), "errors": sum(r.errors for r in results),
         "reconnects": sum(r.reconnects for r in results),
     }
     if not as_json:
         print(f"{plan.name}: {figure['completions_per_second']:.1f} completions/s "
               f"({_spread(rates)}); p50 {figure['p50_ms']:.2f} ms ({_spread(p50s, ' ms')}); "
-              f"p95 {figure['p95_ms']:.2f} ms   [{database}, {plan.server.label}, {plan.clients} client(s); "
+              f"p95 {figure['p95_ms']:.2f} ms; server CPU {figure['server_cpu_ms_per_completion']:.2f} ms per "
+              f"completion   [{database}, {plan.server.label}, {plan.clients} client(s); "
               f"{figure['completions']} completions, {figure['errors']} errors, {figure['reconnects']} reconnects]")
     return figure
 

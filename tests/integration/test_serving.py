@@ -106,3 +106,20 @@ def test_two_web_processes_both_answer_and_stop_cleanly(sqlite_template, tmp_pat
     assert server.returncode == 0, output
     assert "gunicorn, 2 processen" in output
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # the workers stopped with it
+
+
+def test_the_number_of_web_processes_by_default_and_a_wrong_setting(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from app import serving
+    from app.cli import main
+
+    monkeypatch.delenv("VHT_WEB_WORKERS", raising=False)
+    assert serving.default_workers("postgresql://vht@db/vht") == 2
+    assert serving.default_workers(f"sqlite:///{tmp_path}/x.sqlite") == 1
+    monkeypatch.setenv("VHT_WEB_WORKERS", "3")
+    assert serving.default_workers(f"sqlite:///{tmp_path}/x.sqlite") == 3
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], env={
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "VHT_INSTANCE_DIR": str(tmp_path), "VHT_WEB_WORKERS": "0"})
+    assert result.exit_code == 1
+    assert result.output.strip() == "fout: VHT_WEB_WORKERS moet een geheel getal van minstens 1 zijn, niet '0'"
