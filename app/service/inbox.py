@@ -8,11 +8,11 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, false, func, literal, or_, select, true, tuple_, union
+from sqlalchemy import and_, exists, false, func, literal, or_, select, true, tuple_, union
 from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
-from persistence.models import Case, HumanTask, User
+from persistence.models import Case, HumanTask, Incident, User
 
 from .access import is_auditor, offered_parts
 from .context import Context
@@ -251,19 +251,19 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
             prev = _encode(order, "voor", keys[0])
 
     ids = [key[2] for key in keys]
+    # The page's rows with their case and whether it has an open incident, in one query.
+    problem = exists().where(Incident.case_id == Case.id, Incident.status == "open")
     lines = {row[0]: row for row in session.execute(
-        select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(Case, Case.id == HumanTask.case_id).where(HumanTask.id.in_(ids)))
+        select(*_TASK_COLUMNS, *_CASE_COLUMNS, problem).join(Case, Case.id == HumanTask.case_id)
+        .where(HumanTask.id.in_(ids)))
     } if ids else {}
-    n = len(_TASK_COLUMNS)
+    n, m = len(_TASK_COLUMNS), len(_TASK_COLUMNS) + len(_CASE_COLUMNS)
     soon = soon_limit(ctx, now)
-    from .incidents import open_case_ids  # incidents imports the instances module, which this one must not
-
-    problems = open_case_ids(session, {lines[i][1] for i in ids if i in lines})
     rows = []
     for id_ in ids:
         if id_ in lines:  # gone between the walk and this read only in a race; then the page is one short
-            task, case = TaskLine(*lines[id_][:n]), CaseLine(*lines[id_][n:])
-            rows.append(InboxRow(task, case, urgency(ctx, task, now, soon), case.id in problems))
+            task, case = TaskLine(*lines[id_][:n]), CaseLine(*lines[id_][n:m])
+            rows.append(InboxRow(task, case, urgency(ctx, task, now, soon), bool(lines[id_][m])))
     return InboxPage(rows=rows, total=min(total, COUNT_CAP), page=page, per_page=per_page,
                      capped=total > COUNT_CAP, next=next_, prev=prev)
 
