@@ -289,8 +289,10 @@ class ElementPassage(Base):
 
     __tablename__ = "element_passage"
     __table_args__ = (
-        Index("ix_passage_process_at", "process_id", "at"),
-        Index("ix_passage_instance", "instance_id"),
+        # One element's passages in a period (heatmap, a procedure's starts and ends), index only.
+        Index("ix_passage_element", "process_id", "bpmn_id", "at", "instance_id"),
+        # The end states and messages of a period, index only.
+        Index("ix_passage_kind_at", "kind", "at", "process_id", "bpmn_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

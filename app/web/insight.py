@@ -74,6 +74,16 @@ def overview():
                            uitleg=_explanations(), args=filters.as_args(), eventlog_url=_eventlog_url())
 
 
+@bp.get("/overzicht/doorlooptijden")
+@login_required
+def durations():
+    filters = _filters()
+    view = _insight().durations(current_user().username, filters)
+    return render_template("overzicht_doorlooptijden.html", nav="overzicht", view=view, filters=filters,
+                           granularities=GRANULARITIES, gemeenten=gemeenten(), procedures=process_names(),
+                           args=filters.as_args(), eventlog_url=_eventlog_url())
+
+
 @bp.get("/overzicht/termijnen")
 @login_required
 @logs_access("overzicht termijnen")
@@ -104,7 +114,7 @@ def heatmap_page():
     return render_template("overzicht_heatmap.html", nav="overzicht", choices=choices, chosen=chosen,
                            selected_key=f"{chosen}:{version or newest}", filters=filters,
                            granularities=GRANULARITIES, gemeenten=gemeenten(), data_args=data_args,
-                           args=filters.as_args())
+                           args=filters.as_args(), eventlog_url=_eventlog_url())
 
 
 def _default_diagram(choices) -> str:

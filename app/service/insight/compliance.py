@@ -19,12 +19,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select
+from xml.etree import ElementTree
+
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.engine.clock import TZ
 from persistence.models import Case, ElementPassage, Event, HumanTask, ProcessInstance, ProcessVersion
 
 from ..context import Context
+from .diagrams import BPMN, CAMUNDA, process_end_events, process_start_events
+from .durations import bucket_index, epoch
 from .periods import Filters, local_date, utc_start
 
 CAB_TASK = "Task_CabHouden"
@@ -68,15 +73,15 @@ class Target:
     per_step: dict[str, Tally] = field(default_factory=dict)
     excluded: int = 0  # e.g. conversations that did not take place
 
-    def count(self, period: int | None, gemeente: str | None, met: bool, step: str | None = None) -> None:
+    def count(self, period: int | None, gemeente: str | None, met: bool, step: str | None = None, n: int = 1) -> None:
         if period is None:
             return
         for tally in (self.periods[period], self.total, self.per_gemeente.setdefault(gemeente or "", Tally()),
-                      *( [self.per_step.setdefault(step, Tally())] if step else [])):
+                      *([self.per_step.setdefault(step, Tally())] if step else [])):
             if met:
-                tally.met += 1
+                tally.met += n
             else:
-                tally.missed += 1
+                tally.missed += n
 
 
 @dataclass(frozen=True)
@@ -100,82 +105,97 @@ def _gemeente_clause(query, filters: Filters, case_col):
     return query.where(case_col == filters.gemeente) if filters.gemeente else query
 
 
-def _parameters_by_instance(ctx: Context, session: Session, instance_ids) -> dict[int, dict]:
-    """Each instance's regional settings as its version was deployed with them."""
-    ids = sorted(set(instance_ids))
-    if not ids:
-        return {}
-    version_of = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_version_id)
-                                      .where(ProcessInstance.id.in_(ids))).all())
-    versions = {v.id: v for v in session.scalars(select(ProcessVersion).where(
-        ProcessVersion.id.in_(set(version_of.values()))))}
-    params = {vid: ctx.bundle_of(session, v).parameters for vid, v in versions.items()}
-    return {iid: params.get(vid, ctx.parameters) for iid, vid in version_of.items()}
+def _parameters_by_version(ctx: Context, session: Session, version_ids) -> dict[int, dict]:
+    """The regional settings each version was deployed with."""
+    versions = session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(sorted(set(version_ids)))))
+    return {v.id: ctx.bundle_of(session, v).parameters for v in versions}
+
+
+# A conversation whose target date falls in the period started at most this long before it (the
+# CAB before it, plus the region's days); running ones are read whatever their age.
+LOOKBACK = timedelta(days=60)
+
+
+def _conversation_rows(session: Session, filters: Filters, start_ids, end_ids, since, instance_ids=None):
+    """(starts, cabs, talks, ends) of P3/P4 from `since`, or of these instances."""
+    def scoped(query, instance_col, at_col):
+        if instance_ids is not None:
+            return query.where(instance_col.in_(instance_ids))
+        return query.where(at_col >= since)
+
+    at = epoch(session, ElementPassage.at).label("at")
+    starts = scoped(
+        select(ElementPassage.instance_id, ElementPassage.process_id, at, ElementPassage.case_id,
+               Case.gemeente, ProcessInstance.process_version_id)
+        .join(Case, Case.id == ElementPassage.case_id).join(ProcessInstance, ProcessInstance.id == ElementPassage.instance_id)
+        .where(ElementPassage.process_id.in_(filters.procedure and [filters.procedure] or CONVERSATION_PROCESSES),
+               ElementPassage.bpmn_id.in_(start_ids)), ElementPassage.instance_id, ElementPassage.at)
+    if filters.gemeente:
+        starts = starts.where(Case.gemeente == filters.gemeente)
+    cab_date = Event.data[("data", "cab_gehouden_op")].as_string()
+    cabs = scoped(select(HumanTask.instance_id, epoch(session, HumanTask.completed_at), cab_date)
+                  .join(Event, and_(Event.type == "task_completed", Event.human_task_id == HumanTask.id))
+                  .where(HumanTask.bpmn_id == CAB_TASK, HumanTask.state == "completed"),
+                  HumanTask.instance_id, HumanTask.completed_at)
+    held = case((and_(HumanTask.state == "completed", Event.data[("data", "gesprek_uitkomst")].as_string() == HELD), 1),
+                else_=0)
+    talks = scoped(select(HumanTask.instance_id, HumanTask.process_id, epoch(session, HumanTask.created_at).label("created"),
+                          epoch(session, HumanTask.due_at).label("due"), held.label("held"))
+                   .outerjoin(Event, and_(Event.type == "task_completed", Event.human_task_id == HumanTask.id))
+                   .where(HumanTask.bpmn_id == CONVERSATION_TASK), HumanTask.instance_id, HumanTask.created_at)
+    ends = scoped(select(ElementPassage.instance_id, ElementPassage.process_id, at)
+                  .where(ElementPassage.process_id.in_(CONVERSATION_PROCESSES), ElementPassage.bpmn_id.in_(end_ids)),
+                  ElementPassage.instance_id, ElementPassage.at)
+    return [session.connection().execute(q).all() for q in (starts, cabs, talks, ends)]
 
 
 def _conversations(ctx: Context, session: Session, filters: Filters, now: datetime, target: Target,
-                   late: list[LateItem]) -> dict[int, str]:
-    """TM1. Each start of P3/P4 in an instance (a passage of its start event) is one conversation to
-    hold; its target date is the CAB before it plus the region's days. Returns {instance: procedure}."""
-    starts = session.execute(
-        select(ElementPassage.instance_id, ElementPassage.process_id, ElementPassage.at, Case.gemeente,
-               ElementPassage.case_id)
-        .join(Case, Case.id == ElementPassage.case_id)
-        .where(ElementPassage.process_id.in_(CONVERSATION_PROCESSES), ElementPassage.kind == "StartEvent")
-        .where(*( [Case.gemeente == filters.gemeente] if filters.gemeente else []))
-        .where(*( [ElementPassage.process_id == filters.procedure] if filters.procedure else []))).all()
+                   late: list[LateItem], start_ids: list[str], end_ids: list[str]) -> None:
+    """TM1. Each start of P3/P4 in an instance (a passage of the process's own start event) is one
+    conversation to hold; its target date is the CAB before it plus the region's days."""
+    rows = _conversation_rows(session, filters, start_ids, end_ids, filters.utc_from - LOOKBACK)
+    seen = {row.instance_id for row in rows[0]}
+    # Conversations still to be held that started before the window: past their target now.
+    running = [i for i in session.scalars(select(ProcessInstance.id).where(ProcessInstance.status == "running"))
+               if i not in seen]
+    if running:
+        older = _conversation_rows(session, filters, start_ids, end_ids, None, running)
+        rows = [list(a) + list(b) for a, b in zip(rows, older)]
+    starts, cab_rows, talk_rows, end_rows = rows
     if not starts:
-        return {}
-    instance_ids = {row.instance_id for row in starts}
-    cab_date = Event.data[("data", "cab_gehouden_op")].as_string()
-    cabs = defaultdict(list)
-    for instance_id, completed_at, given in session.execute(
-            select(HumanTask.instance_id, HumanTask.completed_at, cab_date)
-            .join(Event, and_(Event.type == "task_completed", Event.human_task_id == HumanTask.id))
-            .where(HumanTask.bpmn_id == CAB_TASK, HumanTask.state == "completed",
-                   HumanTask.instance_id.in_(instance_ids))):
+        return
+    cabs = defaultdict(set)
+    for instance_id, completed, given in cab_rows:
         try:
-            day = date.fromisoformat(given[:10]) if given else local_date(completed_at)
+            day = date.fromisoformat(given[:10]) if given else _day(completed)
         except ValueError:
-            day = local_date(completed_at)
-        cabs[instance_id].append((completed_at, day))
-    outcome = Event.data[("data", "gesprek_uitkomst")].as_string()
+            day = _day(completed)
+        cabs[instance_id].add((completed, day))
     talks = defaultdict(list)
-    for row in session.execute(
-            select(HumanTask.instance_id, HumanTask.process_id, HumanTask.created_at, HumanTask.due_at,
-                   HumanTask.state, outcome.label("uitkomst"))
-            .outerjoin(Event, and_(Event.type == "task_completed", Event.human_task_id == HumanTask.id))
-            .where(HumanTask.bpmn_id == CONVERSATION_TASK, HumanTask.instance_id.in_(instance_ids))):
+    for row in talk_rows:
         talks[(row.instance_id, row.process_id)].append(row)
     ends = defaultdict(list)
-    for instance_id, process_id, at in session.execute(
-            select(ElementPassage.instance_id, ElementPassage.process_id, ElementPassage.at)
-            .where(ElementPassage.instance_id.in_(instance_ids), ElementPassage.process_id.in_(CONVERSATION_PROCESSES),
-                   ElementPassage.kind == "EndEvent")):
+    for instance_id, process_id, at in end_rows:
         ends[(instance_id, process_id)].append(at)
-    params = _parameters_by_instance(ctx, session, instance_ids)
-    by_instance = defaultdict(list)
+    params = _parameters_by_version(ctx, session, {row.process_version_id for row in starts})
+    by_instance = defaultdict(dict)
     for row in starts:
-        by_instance[(row.instance_id, row.process_id)].append(row)
-    procedures = {}
+        by_instance[(row.instance_id, row.process_id)][row.at] = row
     today = local_date(now)
-    for (instance_id, process_id), rows in by_instance.items():
-        rows.sort(key=lambda r: r.at)
-        for number, start in enumerate(rows):
-            until = rows[number + 1].at if number + 1 < len(rows) else None
-            before = [c for c in cabs.get(instance_id, []) if c[0] <= start.at]
+    for (instance_id, process_id), found in by_instance.items():
+        ordered = [found[at] for at in sorted(found)]
+        for number, start in enumerate(ordered):
+            until = ordered[number + 1].at if number + 1 < len(ordered) else None
+            before = [c for c in cabs.get(instance_id, ()) if c[0] <= start.at]
             if not before:
                 continue
-            cab_day = max(before)[1]
-            days = int(params.get(instance_id, ctx.parameters).get(TM1_SETTING, 14))
-            deadline = cab_day + timedelta(days=days)
-            procedures[instance_id] = process_id
-            phase = [t for t in talks.get((instance_id, process_id), [])
-                     if t.created_at >= start.at and (until is None or t.created_at < until)]
-            held = sorted((t for t in phase if t.state == "completed" and t.uitkomst == HELD), key=lambda t: t.due_at)
+            days = int(params.get(start.process_version_id, ctx.parameters).get(TM1_SETTING, 14))
+            deadline = max(before)[1] + timedelta(days=days)
+            held = [t.due for t in talks.get((instance_id, process_id), [])
+                    if t.held and t.created >= start.at and (until is None or t.created < until)]
             period = filters.index_of_day(deadline)
             if held:
-                target.count(period, start.gemeente, local_date(held[0].due_at) <= deadline)
+                target.count(period, start.gemeente, _day(min(held)) <= deadline)
                 continue
             ended = any(at >= start.at and (until is None or at < until) for at in ends.get((instance_id, process_id), []))
             if ended:
@@ -186,41 +206,47 @@ def _conversations(ctx: Context, session: Session, filters: Filters, now: dateti
                 target.open_missed += 1
                 late.append(LateItem("tm1", start.case_id, instance_id, process_id, "Interventiegesprek houden",
                                      utc_start(deadline + timedelta(days=1)) - timedelta(seconds=1)))
-    return procedures
+
+
+def _day(seconds: float) -> date:
+    """The Dutch date of an instant given as seconds since 1970 (UTC)."""
+    return datetime.fromtimestamp(float(seconds), TZ).date()
 
 
 def _due_tasks(session: Session, filters: Filters, now: datetime, target: Target, late: list[LateItem],
-               bpmn_ids, process_id: str | None = None, instance_filter=None, per_step: bool = False) -> None:
-    """TM2/TM3: tasks with a due date. Counted by the due date's period: met when completed by it."""
+               bpmn_ids, process_id: str | None = None, instances=None, per_step: bool = False) -> None:
+    """TM2/TM3: tasks with a due date, counted in the period of their due date (in SQL, grouped):
+    met when completed by it. Those open past it now are also listed, whatever the period.
+    `instances`: a subquery of the instance ids to count (a procedure's)."""
     if not bpmn_ids:
         return
-    query = (select(HumanTask.case_id, HumanTask.instance_id, HumanTask.process_id, HumanTask.name,
-                    HumanTask.due_at, HumanTask.completed_at, HumanTask.state, Case.gemeente)
-             .join(Case, Case.id == HumanTask.case_id)
-             .where(HumanTask.bpmn_id.in_(list(bpmn_ids)), HumanTask.state != "cancelled",
-                    HumanTask.due_at.is_not(None)))
-    if process_id:
-        query = query.where(HumanTask.process_id == process_id)
-    query = _gemeente_clause(query, filters, Case.gemeente)
-    for row in session.execute(query):
-        if instance_filter is not None and row.instance_id not in instance_filter:
-            continue
-        period = filters.index_of(row.due_at)
-        step = row.name if per_step else None
-        if row.state == "completed":
-            target.count(period, row.gemeente, row.completed_at <= row.due_at, step)
-        elif row.due_at < now:
-            target.count(period, row.gemeente, False, step)
-            target.open_missed += 1
-            late.append(LateItem(target.code, row.case_id, row.instance_id, row.process_id, row.name, row.due_at))
+    period = bucket_index(HumanTask.due_at, filters.bounds_utc())
+    met = case((HumanTask.completed_at <= HumanTask.due_at, 1), else_=0)
+    keys = [period, Case.gemeente, met] + ([HumanTask.name] if per_step else [])
+    in_period = (select(*keys, func.count()).join(Case, Case.id == HumanTask.case_id)
+                 .where(HumanTask.bpmn_id.in_(list(bpmn_ids)), HumanTask.due_at >= filters.utc_from,
+                        HumanTask.due_at < filters.utc_to, HumanTask.state != "cancelled",
+                        or_(HumanTask.state == "completed", HumanTask.due_at < now))
+                 .group_by(*keys))
+    open_late = (select(HumanTask.case_id, HumanTask.instance_id, HumanTask.process_id, HumanTask.name,
+                        HumanTask.due_at).join(Case, Case.id == HumanTask.case_id)
+                 .where(HumanTask.state == "open", HumanTask.due_at < now, HumanTask.bpmn_id.in_(list(bpmn_ids))))
+    for extra in ([HumanTask.process_id == process_id] if process_id else []) + \
+            ([HumanTask.instance_id.in_(instances)] if instances is not None else []) + \
+            ([Case.gemeente == filters.gemeente] if filters.gemeente else []):
+        in_period = in_period.where(extra)
+        open_late = open_late.where(extra)
+    for row in session.connection().execute(in_period).all():
+        index, gemeente, was_met, count = row[0], row[1], bool(row[2]), row[-1]
+        step = row[3] if per_step else None
+        target.count(index, gemeente, was_met, step, count)
+    for row in session.connection().execute(open_late).all():
+        target.open_missed += 1
+        late.append(LateItem(target.code, row.case_id, row.instance_id, row.process_id, row.name, row.due_at))
 
 
 def p5_due_steps(xml_by_process: dict[str, str]) -> list[str]:
     """The user tasks of P5 with a dueDate, from its diagram."""
-    from xml.etree import ElementTree
-
-    from .diagrams import BPMN, CAMUNDA
-
     xml = xml_by_process.get(P5)
     if not xml:
         return []
@@ -228,7 +254,11 @@ def p5_due_steps(xml_by_process: dict[str, str]) -> list[str]:
     return [t.get("id") for t in root.iter(f"{BPMN}userTask") if t.get(f"{CAMUNDA}dueDate")]
 
 
-def compliance(ctx: Context, session: Session, filters: Filters, now: datetime, p5_steps: list[str]) -> Compliance:
+def compliance(ctx: Context, session: Session, filters: Filters, now: datetime, xml_by_process: dict[str, str]) -> Compliance:
+    """Every target shown for the selection (a procedure filter shows the targets of that procedure)."""
+    start_ids = sorted({i for pid in CONVERSATION_PROCESSES if pid in xml_by_process
+                        for i in process_start_events(xml_by_process[pid])})
+    p5_steps = p5_due_steps(xml_by_process)
     n = len(filters.starts)
     late: list[LateItem] = []
     tm1 = Target("tm1", "Interventiegesprek binnen de streeftermijn na de CAB", CONVERSATION_PROCESSES,
@@ -238,13 +268,14 @@ def compliance(ctx: Context, session: Session, filters: Filters, now: datetime, 
     tm3 = Target("tm3", "Stappen van de warme overdracht (P5) op tijd", (P5,), [Tally() for _ in range(n)])
     shown = [t for t in (tm1, tm2, tm3) if not filters.procedure or filters.procedure in t.procedures]
     if tm1 in shown:
-        _conversations(ctx, session, filters, now, tm1, late)
+        end_ids = sorted({i for pid in CONVERSATION_PROCESSES if pid in xml_by_process
+                          for i in process_end_events(xml_by_process[pid])})
+        _conversations(ctx, session, filters, now, tm1, late, start_ids, end_ids)
     if tm2 in shown:
         instances = None
         if filters.procedure in CONVERSATION_PROCESSES:
-            instances = {row[0] for row in session.execute(
-                select(ElementPassage.instance_id).where(ElementPassage.process_id == filters.procedure,
-                                                         ElementPassage.kind == "StartEvent"))}
+            instances = select(ElementPassage.instance_id).where(ElementPassage.process_id == filters.procedure,
+                                                                 ElementPassage.bpmn_id.in_(start_ids))
         _due_tasks(session, filters, now, tm2, late, [DEFINITIVE_VK_TASK], VK_PROCESS, instances)
     if tm3 in shown:
         _due_tasks(session, filters, now, tm3, late, p5_steps, P5, per_step=True)

@@ -62,3 +62,22 @@ def running_versions(session: Session, version: ProcessVersion) -> list[int]:
                 (caller.called_sha256 or {}).get(version.process_id) == version.sha256:
             ids.append(caller.id)
     return ids
+
+
+@lru_cache(maxsize=64)
+def process_start_events(xml: str) -> frozenset[str]:
+    """The start events of the process itself (not those of its embedded sub-processes): one
+    passage of these is one run of the procedure."""
+    root = ElementTree.fromstring(xml.encode("utf-8"))
+    return frozenset(node.get("id") for process in root.iter(f"{BPMN}process")
+                     for node in process.findall(f"{BPMN}startEvent"))
+
+
+@lru_cache(maxsize=64)
+def process_end_events(xml: str) -> frozenset[str]:
+    """The end events that end the process itself: not those of an embedded sub-process, nor one
+    that only raises a signal (a deadline passed) while the work goes on."""
+    root = ElementTree.fromstring(xml.encode("utf-8"))
+    return frozenset(node.get("id") for process in root.iter(f"{BPMN}process")
+                     for node in process.findall(f"{BPMN}endEvent")
+                     if node.find(f"{BPMN}escalationEventDefinition") is None)

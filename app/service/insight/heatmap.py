@@ -49,7 +49,7 @@ def heatmap(session: Session, process_id: str, number: int | None, filters: Filt
                 .group_by(ElementPassage.bpmn_id))
     if gemeente:
         passed_q = passed_q.join(Case, Case.id == ElementPassage.case_id).where(*gemeente)
-    passed = dict(session.execute(passed_q).all())
+    passed = dict(session.connection().execute(passed_q).all())
 
     def open_counts(process_ids, key, distinct_instances: bool):
         count = func.count(HumanTask.instance_id.distinct()) if distinct_instances else func.count()
@@ -57,7 +57,7 @@ def heatmap(session: Session, process_id: str, number: int | None, filters: Filt
                                       HumanTask.instance_id.in_(instances)).group_by(key))
         if gemeente:
             q = q.join(Case, Case.id == HumanTask.case_id).where(*gemeente)
-        return dict(session.execute(q).all())
+        return dict(session.connection().execute(q).all())
 
     shapes = elements(version.xml)
     now = open_counts([process_id], HumanTask.bpmn_id, False)

@@ -22,7 +22,7 @@ from ..errors import PermissionDenied
 from . import compliance as compliance_mod
 from . import durations as durations_mod
 from . import heatmap as heatmap_mod
-from .diagrams import elements, latest_versions
+from .diagrams import elements, latest_versions, process_end_events, process_start_events
 from .periods import Filters
 
 READER_ROLES = ("veiligheidsteam", "procesbeheerder", "auditor", "beheerder")
@@ -46,9 +46,16 @@ class Overview:
     targets: list[compliance_mod.Target]
     settings: dict[str, list[tuple[str, object]]]  # per target: the regional settings it reads
     open_late: int  # every open task past its deadline now (and conversations past the target)
+    ends: list[EndCount]
+    procedure_names: dict[str, str]
+
+
+@dataclass
+class Durations:
+    filters: Filters
+    months: list[str]
     steps: list[durations_mod.StepDurations]
     procedures: list[durations_mod.ProcedureDurations]
-    ends: list[EndCount]
     step_names: dict[tuple[str, str], str]
     procedure_names: dict[str, str]
 
@@ -91,7 +98,7 @@ def _end_counts(session: Session, filters: Filters, latest) -> list[EndCount]:
     if filters.procedure:
         query = query.where(ElementPassage.process_id == filters.procedure)
     rows = []
-    for process_id, bpmn_id, kind, count in session.execute(query):
+    for process_id, bpmn_id, kind, count in session.connection().execute(query):
         version = latest.get(process_id)
         shape = elements(version.xml).get(bpmn_id) if version else None
         label = "bericht" if kind == "SendTask" else "signalering" if shape and shape.escalation else "einde"
@@ -125,28 +132,39 @@ class Insight:
             return may_read(users.require_user(session, username))
 
     def overview(self, username: str, filters: Filters) -> Overview:
+        """Deadline compliance and end states."""
         with self.ctx.reading() as session:
             self._reader(session, username)
             now = self.ctx.now()
             latest = latest_versions(session)
             xml = {pid: v.xml for pid, v in latest.items()}
-            result = compliance_mod.compliance(self.ctx, session, filters, now, compliance_mod.p5_due_steps(xml))
+            result = compliance_mod.compliance(self.ctx, session, filters, now, xml)
             parameters = self.ctx.current_parameters(session)
             settings = {code: [(name, parameters.get(name)) for name in names] for code, names in SETTINGS.items()}
             tm1_late = sum(1 for item in result.late if item.target == "tm1")
-            signal_ends = {e.bpmn_id for x in xml.values() for e in elements(x).values() if e.escalation}
+            return Overview(
+                filters=filters, periods=filters.labels(), months=filters.month_labels(), targets=result.targets,
+                settings=settings, open_late=_open_late(session, filters, now, tm1_late),
+                ends=_end_counts(session, filters, latest),
+                procedure_names={pid: v.name or pid for pid, v in latest.items()})
+
+    def durations(self, username: str, filters: Filters) -> Durations:
+        """Waiting, working and lead times per step, and per procedure."""
+        with self.ctx.reading() as session:
+            self._reader(session, username)
+            latest = latest_versions(session)
+            xml = {pid: v.xml for pid, v in latest.items()}
+            starts = {i for x in xml.values() for i in process_start_events(x)}
+            finishes = {i for x in xml.values() for i in process_end_events(x)}
             steps = durations_mod.step_durations(session, filters)
             names = {}
             for step in steps:
                 version = latest.get(step.process_id)
                 shape = elements(version.xml).get(step.bpmn_id) if version else None
                 names[(step.process_id, step.bpmn_id)] = shape.name if shape and shape.name else step.bpmn_id
-            return Overview(
-                filters=filters, periods=filters.labels(), months=filters.month_labels(), targets=result.targets,
-                settings=settings, open_late=_open_late(session, filters, now, tm1_late), steps=steps,
-                procedures=durations_mod.procedure_durations(session, filters, signal_ends),
-                ends=_end_counts(session, filters, latest), step_names=names,
-                procedure_names={pid: v.name or pid for pid, v in latest.items()})
+            return Durations(filters=filters, months=filters.month_labels(), steps=steps,
+                             procedures=durations_mod.procedure_durations(session, filters, starts, finishes),
+                             step_names=names, procedure_names={pid: v.name or pid for pid, v in latest.items()})
 
     def late_cases(self, username: str, filters: Filters, target: str | None = None) -> LateList:
         """The open deadlines that passed, as case references: only the cases this reader may see
@@ -155,7 +173,7 @@ class Insight:
             user = self._reader(session, username)
             now = self.ctx.now()
             xml = {pid: v.xml for pid, v in latest_versions(session).items()}
-            result = compliance_mod.compliance(self.ctx, session, filters, now, compliance_mod.p5_due_steps(xml))
+            result = compliance_mod.compliance(self.ctx, session, filters, now, xml)
             items = list(result.late)
             listed = {(i.case_id, i.instance_id, i.step) for i in items}
             query = (select(HumanTask.case_id, HumanTask.instance_id, HumanTask.process_id, HumanTask.name,
@@ -165,7 +183,7 @@ class Insight:
                 query = query.join(Case, Case.id == HumanTask.case_id).where(Case.gemeente == filters.gemeente)
             if filters.procedure:
                 query = query.where(HumanTask.process_id == filters.procedure)
-            for row in session.execute(query):
+            for row in session.connection().execute(query):
                 if (row.case_id, row.instance_id, row.name) not in listed:
                     items.append(compliance_mod.LateItem("overig", row.case_id, row.instance_id, row.process_id,
                                                          row.name, row.due_at))
@@ -174,7 +192,7 @@ class Insight:
             ids = {i.case_id for i in items}
             visible = {}
             if ids:
-                visible = {row.id: row for row in session.execute(
+                visible = {row.id: row for row in session.connection().execute(
                     select(Case.id, Case.referentie, Case.gemeente)
                     .where(Case.id.in_(ids), access.visible_case_clause(user)))}
             rows = [LateCase(i.case_id, visible[i.case_id].referentie, visible[i.case_id].gemeente, i.target,

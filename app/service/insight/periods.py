@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timezone
 
 from app.engine.clock import TZ
@@ -47,7 +48,7 @@ class Filters:
     gemeente: str | None = None
     procedure: str | None = None
 
-    @property
+    @cached_property
     def starts(self) -> list[date]:
         """The first day of each period, in order."""
         step = 3 if self.granularity == "kwartaal" else 1
@@ -81,6 +82,10 @@ class Filters:
 
     def index_of(self, moment: datetime) -> int | None:
         return self.index_of_day(local_date(moment))
+
+    def bounds_utc(self) -> list[datetime]:
+        """UTC instants at which each period of the selection starts."""
+        return [utc_start(day) for day in self.starts]
 
     def month_bounds_utc(self) -> list[datetime]:
         """UTC instants at which each month of the selection starts (for trends per month)."""
@@ -143,3 +148,4 @@ def parse(args, today: date, gemeenten=None, procedures=None) -> Filters:
         raise InvalidInput(f"Onbekende procedure '{procedure[:120]}'.",
                            {"procedure": ["Kies een procedure uit de lijst."]})
     return Filters(granularity, first, end, gemeente, procedure)
+

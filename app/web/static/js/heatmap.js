@@ -61,11 +61,18 @@
         var overlays = viewer.get("overlays");
         var registry = viewer.get("elementRegistry");
         var shown = 0;
-        Object.keys(data.elementen).sort().forEach(function (id) {
+        // The table: most passed first, then by name.
+        Object.keys(data.elementen).sort(function (a, b) {
+          var x = data.elementen[a], y = data.elementen[b];
+          return (y.doorlopen - x.doorlopen) || String(x.naam || a).localeCompare(String(y.naam || b), "nl");
+        }).forEach(function (id) {
           var item = data.elementen[id];
           tbody.appendChild(row(id, item));
           if (!registry.get(id)) { return; }
-          canvas.addMarker(id, "heat-" + level(item.doorlopen, data.max_doorlopen));
+          // An expanded sub-process would cover the steps inside it with its colour: numbers only.
+          if (item.soort !== "subProcess") {
+            canvas.addMarker(id, "heat-" + level(item.doorlopen, data.max_doorlopen));
+          }
           overlays.add(id, "heatmap", { position: { bottom: 6, left: -4 }, html: label(id, item) });
           shown += 1;
         });
