@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, false, func, literal, or_, select, true, tuple_, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.engine.clock import TZ
 from persistence.models import Case, HumanTask, Incident, User
@@ -110,6 +110,8 @@ _TASK_COLUMNS = (HumanTask.id, HumanTask.case_id, HumanTask.process_id, HumanTas
                  HumanTask.role, HumanTask.assignee, HumanTask.form_key, HumanTask.due_at, HumanTask.state,
                  HumanTask.created_at, HumanTask.completed_at, HumanTask.completed_by)
 _CASE_COLUMNS = (Case.id, Case.referentie, Case.gemeente, Case.jeugdige_initialen, Case.status, Case.signalen)
+# Where in those columns each order's value is (the walk's key).
+_KEY_AT = {"deadline": 8, "nieuw": 10, "afgerond": 11}
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def _order(tab: str, sort: str) -> _Order:
 
 
 def _encode(order: _Order, direction: str, key: tuple) -> str:
-    segment, value, id_ = key
+    segment, value, id_ = key[:3]
     raw = json.dumps([order.name, direction, segment, value.isoformat() if value else None, id_])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -150,8 +152,14 @@ def _decode(order: _Order, cursor: str) -> tuple[str, tuple]:
 
 def _walk(session: Session, where: list, branches: list, order: _Order, *, after: tuple | None, backward: bool,
           limit: int) -> list[tuple]:
-    """Up to `limit` keys after (or, backward, before) `after` in the order, nearest first: per
-    segment and per branch (one role each) a query that reads its index from the bound on."""
+    """Up to `limit` rows after (or, backward, before) `after` in the order, nearest first, each
+    as (segment, value, id, columns): per segment and per branch (one role each) a query that
+    reads its index from the bound on, with the columns the list shows (its case's, and whether
+    the case has an open incident) for the rows it returns."""
+    # The case under another name: the access clauses' own EXISTS on the case stays theirs.
+    shown = aliased(Case)
+    problem = exists().where(Incident.case_id == shown.id, Incident.status == "open")
+    columns = (*_TASK_COLUMNS, *(getattr(shown, c.key) for c in _CASE_COLUMNS), problem)
     found: list[tuple] = []
     segments = (1, 0) if backward else (0, 1)
     ascending = order.descending == backward
@@ -162,14 +170,15 @@ def _walk(session: Session, where: list, branches: list, order: _Order, *, after
         keys = (column, HumanTask.id) if segment == 0 else (HumanTask.id,)
         rows: dict[int, tuple] = {}  # by id: a task found by two walks (search) is one row
         for branch in branches:
-            query = select(HumanTask.id, column).where(*where, branch,
-                                                       column.is_not(None) if segment == 0 else column.is_(None))
+            query = select(*columns).join(shown, shown.id == HumanTask.case_id).where(
+                *where, branch, column.is_not(None) if segment == 0 else column.is_(None))
             if after is not None and after[0] == segment:
                 bound = (tuple_(column, HumanTask.id), tuple_(literal(after[1], column.type), literal(after[2]))) \
                     if segment == 0 else (HumanTask.id, literal(after[2]))
                 query = query.where(bound[0] > bound[1] if ascending else bound[0] < bound[1])
             query = query.order_by(*(k.asc() if ascending else k.desc() for k in keys)).limit(limit - len(found))
-            rows.update((id_, (segment, value, id_)) for id_, value in session.execute(query))
+            rows.update((line[0], (segment, line[_KEY_AT[order.name]], line[0], line))
+                        for line in session.execute(query))
         # Merge the branches' walks (each already in order).
         merged = sorted(rows.values(), key=lambda k: (k[1], k[2]) if segment == 0 else k[2], reverse=not ascending)
         found.extend(merged[:limit - len(found)])
@@ -250,20 +259,12 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
         if page > 1 and keys:
             prev = _encode(order, "voor", keys[0])
 
-    ids = [key[2] for key in keys]
-    # The page's rows with their case and whether it has an open incident, in one query.
-    problem = exists().where(Incident.case_id == Case.id, Incident.status == "open")
-    lines = {row[0]: row for row in session.execute(
-        select(*_TASK_COLUMNS, *_CASE_COLUMNS, problem).join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.id.in_(ids)))
-    } if ids else {}
     n, m = len(_TASK_COLUMNS), len(_TASK_COLUMNS) + len(_CASE_COLUMNS)
     soon = soon_limit(ctx, now)
     rows = []
-    for id_ in ids:
-        if id_ in lines:  # gone between the walk and this read only in a race; then the page is one short
-            task, case = TaskLine(*lines[id_][:n]), CaseLine(*lines[id_][n:m])
-            rows.append(InboxRow(task, case, urgency(ctx, task, now, soon), bool(lines[id_][m])))
+    for *_key, line in keys:
+        task, case = TaskLine(*line[:n]), CaseLine(*line[n:m])
+        rows.append(InboxRow(task, case, urgency(ctx, task, now, soon), bool(line[m])))
     return InboxPage(rows=rows, total=min(total, COUNT_CAP), page=page, per_page=per_page,
                      capped=total > COUNT_CAP, next=next_, prev=prev)
 
