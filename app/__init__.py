@@ -22,6 +22,8 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     register(app)
     register_api(app)
     logs.register(app)
+    from .web import unit_of_work
+    unit_of_work.register(app)  # last: its commit runs before the other after_request functions
     return app
 
 

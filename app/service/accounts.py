@@ -42,19 +42,20 @@ def authenticate(ctx: Context, username: str, password: str, client: str) -> Use
     check the password, take the try back when it was right.
     """
     keys = login_limit.Keys.of(username, client)
-    with ctx.transaction() as session:
-        login_limit.count_try(session, ctx.now(), keys)
-        user = session.get(User, username)
-        stored = user.password_hash if user is not None and user.actief else None
-    if not check_password_hash(stored or _DUMMY_HASH, password) or not stored:
-        return None
-    with ctx.transaction() as session:
-        login_limit.take_back(session, ctx.now(), keys)
-        user = session.get(User, username)
-        # Changed or deactivated while the password was checked: that password no longer opens it.
-        if user is None or not user.actief or user.password_hash != stored:
+    with ctx.apart():  # in a login request too: the count commits before scrypt runs
+        with ctx.transaction() as session:
+            login_limit.count_try(session, ctx.now(), keys)
+            user = session.get(User, username)
+            stored = user.password_hash if user is not None and user.actief else None
+        if not check_password_hash(stored or _DUMMY_HASH, password) or not stored:
             return None
-        return user
+        with ctx.transaction() as session:
+            login_limit.take_back(session, ctx.now(), keys)
+            user = session.get(User, username)
+            # Changed or deactivated while the password was checked: that password no longer opens it.
+            if user is None or not user.actief or user.password_hash != stored:
+                return None
+            return user
 
 
 def _token_hash(token: str) -> str:

@@ -22,7 +22,7 @@ from app.engine.werkdagen import WerkdagKalender
 from app.formdefs import FormRegistry
 from persistence.models import BundleFile, Deployment, ProcessVersion
 
-from . import seals
+from . import request_unit, seals
 from .audit_key import AuditKey
 from .errors import Conflict, NotFound
 from .versions import BundleCache, VersionBundle
@@ -83,6 +83,7 @@ class Context:
         if self.audit is None:
             self.audit = AuditKey.from_env()
         self._deployed_parameters: dict[str, dict] = {}
+        request_unit.watch(self.sessions)
 
     def bundle_of(self, session: Session, version: ProcessVersion) -> VersionBundle:
         """The forms, parameters and letters the cases of `version` run with (its own bundle)."""
@@ -114,12 +115,28 @@ class Context:
         """An operation that only reads: the same frozen clock, no writer lock (on SQLite a
         deferred transaction, so it never queues behind an act); a write in it is a bug and fails."""
         with clock_mod.active(clock_mod.FixedClock(self.clock.now())):
+            unit = request_unit.current(self)
+            if unit is not None:  # inside a web or API request: its one transaction
+                with unit.reading() as session:
+                    yield session
+                return
             session: Session = (self.read_sessions or self.sessions)()
             try:
                 with session.begin():
                     yield session
             finally:
                 session.close()
+
+    def request(self, *, writes: bool) -> "request_unit.RequestUnit":
+        """The unit of work of one web or API request (app/service/request_unit.py); `writes`:
+        the request changes something by its method (on SQLite it takes the writer lock at once)."""
+        return request_unit.RequestUnit(self, writes)
+
+    def apart(self):
+        """Inside a request: commit what it holds so far and run the block in transactions of its
+        own (what must persist even when the request fails, or must not wait for its end)."""
+        unit = request_unit.current(self)
+        return unit.apart() if unit is not None else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def transaction(self, clock: clock_mod.Clock | None = None):
@@ -129,10 +146,16 @@ class Context:
         see the same instant and a replay at that recorded instant does exactly the same.
         """
         with clock_mod.active(clock_mod.FixedClock((clock or self.clock).now())):
-            session: Session = self.sessions()
-            seals.bind(session, self.audit)
+            unit = request_unit.current(self)
+            session: Session | None = None
             after_commit: list = []
             try:
+                if unit is not None:  # inside a web or API request: joins its one transaction
+                    with unit.transaction() as session:
+                        yield session
+                    return
+                session = self.sessions()
+                seals.bind(session, self.audit)
                 with session.begin():
                     yield session
                     after_commit = session.info.pop("after_commit", [])
@@ -144,7 +167,8 @@ class Context:
                     raise Conflict(CONFLICT) from exc
                 raise
             finally:
-                session.close()
+                if unit is None and session is not None:
+                    session.close()
             # Slow work an act asked for (making PDFs): only now, with no transaction or lock held.
             for callback in after_commit:
                 callback(self)

@@ -134,7 +134,8 @@ def record(ctx: Context, kind: str, actor: str, failure: Failure) -> int:
     """Write (or count up) the open incident for `failure`; its id. Own transaction."""
     for attempt in (1, 2):
         try:
-            with ctx.transaction() as session:
+            # Apart from a request's unit of work: the incident stays when the request fails (5xx).
+            with ctx.apart(), ctx.transaction() as session:
                 return _upsert(ctx, session, kind, actor, failure)
         except IntegrityError:
             if attempt == 2:  # two workers raced on a new incident: the second counts up

@@ -419,8 +419,13 @@ class Service:
 
     def web_session_user(self, token: str, lifetime: web_sessions.Lifetime) -> User | None:
         """The user of a browser session that still counts (not revoked, idle or too old), or None."""
-        with self.ctx.transaction() as session:
-            return web_sessions.user_for(session, self.ctx.now(), token, lifetime)
+        now = self.ctx.now()
+        with self.ctx.reading() as session:
+            user, due = web_sessions.lookup(session, now, token, lifetime)
+        if due:  # at most once a minute: a page that writes nothing else takes no writer lock
+            with self.ctx.transaction() as session:
+                web_sessions.touch(session, now, token)
+        return user
 
     def close_web_session(self, token: str) -> None:
         with self.ctx.transaction() as session:

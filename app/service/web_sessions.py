@@ -44,20 +44,31 @@ def open_session(session: Session, now: datetime, username: str, client: str | N
     return token
 
 
-def user_for(session: Session, now: datetime, token: str, lifetime: Lifetime) -> User | None:
-    """The active user of a session that still counts, or None."""
+def lookup(session: Session, now: datetime, token: str, lifetime: Lifetime) -> tuple[User | None, bool]:
+    """The active user of a session that still counts (or None), and whether its last_seen_at is
+    due to be written (`touch`): only reads, so a page that writes nothing else takes no lock."""
     if not token:
-        return None
+        return None, False
     row = session.execute(select(WebSession, User).join(User, User.username == WebSession.username)
                           .where(WebSession.id == _hash(token))).first()
     if row is None:
-        return None
+        return None, False
     web_session, user = row
     if (web_session.revoked_at is not None or not user.actief
             or now - web_session.last_seen_at > lifetime.idle or now - web_session.created_at > lifetime.maximum):
-        return None
-    if now - web_session.last_seen_at >= TOUCH_EVERY:
-        web_session.last_seen_at = now
+        return None, False
+    return user, now - web_session.last_seen_at >= TOUCH_EVERY
+
+
+def touch(session: Session, now: datetime, token: str) -> None:
+    session.execute(update(WebSession).where(WebSession.id == _hash(token)).values(last_seen_at=now))
+
+
+def user_for(session: Session, now: datetime, token: str, lifetime: Lifetime) -> User | None:
+    """The active user of a session that still counts, or None (its last_seen_at written when due)."""
+    user, due = lookup(session, now, token, lifetime)
+    if due:
+        touch(session, now, token)
     return user
 
 
