@@ -1,9 +1,12 @@
 """Connecting: SQLite by default (one file under instance/), PostgreSQL through DATABASE_URL."""
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy import exc as exc_mod
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -50,7 +53,60 @@ def make_engine(url: str | None = None) -> Engine:
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return _server_engine(url)
+
+
+# The pool of a database server (PostgreSQL), from the environment (README, "Configuration").
+POOL_SETTINGS = {
+    # name: (default, minimum, what it is)
+    "VHT_DB_POOL_SIZE": (5, 1, "connections kept open per process"),
+    "VHT_DB_MAX_OVERFLOW": (10, 0, "connections opened beyond that under load, closed again after"),
+    "VHT_DB_POOL_RECYCLE": (1800, 1, "seconds after which a connection is replaced (before a server or firewall drops it)"),
+    "VHT_DB_PING_AFTER": (30, 0, "seconds a connection may lie idle in the pool before it is tested at checkout"),
+}
+
+
+def pool_setting(name: str) -> int:
+    default, minimum, _ = POOL_SETTINGS[name]
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise ValueError(f"{name} moet een geheel getal van minstens {minimum} zijn, niet '{value}'.")
+    return int(value)
+
+
+def _server_engine(url: str) -> Engine:
+    """No ping on every checkout (a round trip per request): a connection that lay idle longer
+    than VHT_DB_PING_AFTER is tested first (a server restart, a firewall's idle cut), one in
+    steady use is not. A connection that dies while in use fails its request; SQLAlchemy then
+    sees the disconnect and drops every pooled connection opened before it, so the next request
+    gets a fresh one (README, "Configuration")."""
+    engine = create_engine(url, hide_parameters=True, pool_pre_ping=False,
+                           pool_size=pool_setting("VHT_DB_POOL_SIZE"),
+                           max_overflow=pool_setting("VHT_DB_MAX_OVERFLOW"),
+                           pool_recycle=pool_setting("VHT_DB_POOL_RECYCLE"))
+    ping_after = pool_setting("VHT_DB_PING_AFTER")
+
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_since(_dbapi_connection, record):
+        if record is not None:
+            record.info["vht_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping_when_idle(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("vht_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < ping_after:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()  # the driver's implicit BEGIN of the ping
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool replaces it and retries
+            raise exc_mod.DisconnectionError(str(exc)) from exc
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
