@@ -64,6 +64,15 @@ def running_versions(session: Session, version: ProcessVersion) -> list[int]:
     return ids
 
 
+def all_versions_running(session: Session, process_id: str) -> list[int]:
+    """The ids of every version whose instances may run this diagram (any content)."""
+    ids = []
+    for version in session.scalars(select(ProcessVersion)):
+        if version.process_id == process_id or process_id in (version.called_processes or []):
+            ids.append(version.id)
+    return ids
+
+
 @lru_cache(maxsize=64)
 def process_start_events(xml: str) -> frozenset[str]:
     """The start events of the process itself (not those of its embedded sub-processes): one

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from persistence.models import Case, ElementPassage, Event, HumanTask, ProcessInstance
@@ -84,20 +85,27 @@ def bucket_index(moment, bounds):
 def aggregate(session: Session, base, keys, month, measures: dict, months: int) -> dict:
     """{key: ({measure: Spread}, [median of the first measure per month])}; `base(*columns)` gives
     the select with its FROM, joins and WHERE."""
-    first = next(iter(measures))
     n = len(keys)
     if session.get_bind().dialect.name == "postgresql":
-        cols = []
-        for expr in measures.values():
-            cols += [func.percentile_cont(0.5).within_group(expr), func.percentile_cont(0.9).within_group(expr)]
+        # One pass: GROUPING SETS give the totals per key (month NULL) and the rows per key and month.
+        # One sort per measure (both fractions at once), one pass: GROUPING SETS give the totals per
+        # key (month NULL) and the rows per key and month.
+        fractions = postgresql.array([0.5, 0.9])
+        cols = [func.percentile_cont(fractions).within_group(expr) for expr in measures.values()]
+        month = month.label("maand")
+        query = base(*keys, month, func.count(), *cols).group_by(
+            func.grouping_sets(tuple_(*keys), tuple_(*keys, month)))
         result = {}
-        for row in session.connection().execute(base(*keys, func.count(), *cols).group_by(*keys)):
-            result[tuple(row[:n])] = ({name: Spread(row[n], _float(row[n + 1 + 2 * i]), _float(row[n + 2 + 2 * i]))
-                                       for i, name in enumerate(measures)}, [None] * months)
-        for row in session.connection().execute(base(*keys, month, func.percentile_cont(0.5).within_group(measures[first]))
-                                   .group_by(*keys, month)):
+        per_month = []
+        for row in session.connection().execute(query).all():
+            if row[n] is None:
+                result[tuple(row[:n])] = ({name: Spread(row[n + 1], _float(row[n + 2 + i][0]), _float(row[n + 2 + i][1]))
+                                           for i, name in enumerate(measures)}, [None] * months)
+            else:
+                per_month.append(row)
+        for row in per_month:
             if tuple(row[:n]) in result:
-                result[tuple(row[:n])][1][row[n]] = _float(row[n + 1])
+                result[tuple(row[:n])][1][row[n]] = _float(row[n + 2][0])
         return result
     # SQLite: the narrow rows (key, month, seconds...) in one fetch, grouped and sorted here.
     values = defaultdict(lambda: [[] for _ in measures])

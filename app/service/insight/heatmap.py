@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from persistence.models import Case, ElementPassage, HumanTask, ProcessInstance, ProcessVersion
 
 from ..errors import NotFound
-from .diagrams import elements, running_versions
+from .diagrams import all_versions_running, elements, running_versions
 from .durations import aggregate, seconds_between
 from .periods import Filters
 
@@ -40,34 +40,54 @@ def heatmap(session: Session, process_id: str, number: int | None, filters: Filt
     version = session.scalars(query.limit(1)).first()
     if version is None:
         raise NotFound(f"Procedure '{process_id}'" + (f" versie {number}" if number else "") + " bestaat niet.")
-    instances = select(ProcessInstance.id).where(ProcessInstance.process_version_id.in_(running_versions(session, version)))
+    ran = running_versions(session, version)
+    # Only when other versions ran this diagram too: then only the instances of this one count.
+    narrowed = set(ran) != set(all_versions_running(session, process_id))
+    instances = select(ProcessInstance.id).where(ProcessInstance.process_version_id.in_(ran))
     gemeente = [Case.gemeente == filters.gemeente] if filters.gemeente else []
 
     passed_q = (select(ElementPassage.bpmn_id, func.count(ElementPassage.instance_id.distinct()))
-                .where(ElementPassage.process_id == process_id, ElementPassage.instance_id.in_(instances),
+                .where(ElementPassage.process_id == process_id,
                        ElementPassage.at >= filters.utc_from, ElementPassage.at < filters.utc_to)
                 .group_by(ElementPassage.bpmn_id))
+    if narrowed:
+        passed_q = passed_q.where(ElementPassage.instance_id.in_(instances))
     if gemeente:
         passed_q = passed_q.join(Case, Case.id == ElementPassage.case_id).where(*gemeente)
     passed = dict(session.connection().execute(passed_q).all())
 
-    def open_counts(process_ids, key, distinct_instances: bool):
-        count = func.count(HumanTask.instance_id.distinct()) if distinct_instances else func.count()
-        q = (select(key, count).where(HumanTask.state == "open", HumanTask.process_id.in_(process_ids),
-                                      HumanTask.instance_id.in_(instances)).group_by(key))
-        if gemeente:
-            q = q.join(Case, Case.id == HumanTask.case_id).where(*gemeente)
-        return dict(session.connection().execute(q).all())
-
     shapes = elements(version.xml)
-    now = open_counts([process_id], HumanTask.bpmn_id, False)
     calls = {e.called: e.bpmn_id for e in shapes.values() if e.kind == "callActivity" and e.called}
-    if calls:
-        for called, n in open_counts(list(calls), HumanTask.process_id, True).items():
-            now[calls[called]] = now.get(calls[called], 0) + n
+    # Open tasks are few: read them (by the state index) and count here.
+    open_q = (select(HumanTask.process_id, HumanTask.bpmn_id, HumanTask.instance_id, HumanTask.case_id)
+              .where(HumanTask.state == "open", HumanTask.process_id.in_([process_id, *calls])))
+    if gemeente:
+        open_q = open_q.join(Case, Case.id == HumanTask.case_id).where(*gemeente)
+    open_rows = session.connection().execute(open_q).all()
+    if narrowed and open_rows:
+        mine = set(session.scalars(instances.where(ProcessInstance.id.in_({r.instance_id for r in open_rows}))))
+        open_rows = [r for r in open_rows if r.instance_id in mine]
+    called_open = [r for r in open_rows if r.process_id != process_id]
+    if called_open:
+        # A called procedure may be called from elsewhere too (P3 and P4 both prepare the card):
+        # only the instances that run this diagram count at its call activity.
+        running_here = set(session.scalars(select(ElementPassage.instance_id).distinct().where(
+            ElementPassage.case_id.in_({r.case_id for r in called_open}), ElementPassage.process_id == process_id)))
+        open_rows = [r for r in open_rows if r.process_id == process_id or r.instance_id in running_here]
+    now: dict[str, int] = {}
+    inside: dict[str, set] = {}
+    for row in open_rows:
+        if row.process_id == process_id:
+            now[row.bpmn_id] = now.get(row.bpmn_id, 0) + 1
+        else:
+            inside.setdefault(calls[row.process_id], set()).add(row.instance_id)
+    for bpmn_id, cases_inside in inside.items():
+        now[bpmn_id] = now.get(bpmn_id, 0) + len(cases_inside)
 
-    where = [HumanTask.process_id == process_id, HumanTask.state == "completed", HumanTask.instance_id.in_(instances),
+    where = [HumanTask.process_id == process_id, HumanTask.state == "completed",
              HumanTask.completed_at >= filters.utc_from, HumanTask.completed_at < filters.utc_to, *gemeente]
+    if narrowed:
+        where.append(HumanTask.instance_id.in_(instances))
 
     def base(*columns):
         q = select(*columns).select_from(HumanTask)
