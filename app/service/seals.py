@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import bindparam, event as sa_event, select, text
+from sqlalchemy import bindparam, event as sa_event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.engine import clock as clock_mod
@@ -44,6 +44,7 @@ _CASE_ROWS = (HumanTask, ProcessInstance, VkVersie, VkVerzending, VkToestemming,
 _VERSION_ROWS = (ProcessVersion, BundleFile, Deployment, ProcessDefault)
 PART_NAMES = {
     "casus": "de casusgegevens", "procedures": "de procedures (status of procestoestand)", "taken": "de taken",
+    "taken_open": "de open taken", "taken_afgerond": "de afgeronde taken", "taken_index": "de taken (welke er zijn)",
     "gebeurtenissen": "de geschiedenis (gebeurtenissen)", "vk_versies": "de versies van de Veiligheidskaart",
     "vk_verzendingen": "het verzendlog van de Veiligheidskaart", "vk_toestemmingen": "de toestemmingen",
     "betrokkenen": "de betrokkenen en organisaties", "versies": "de procesversies", "bestanden": "de bestanden van de versies",
@@ -86,7 +87,6 @@ _PART_QUERIES = {
     # Left out: what the engine state itself decides (replay checks it) and the optimistic lock.
     "procedures": select(*_columns(ProcessInstance, ("next_timer_at", "waiting_messages", "updated_at", "version")))
     .where(ProcessInstance.case_id == _CASE).order_by(ProcessInstance.id),
-    "taken": select(*_columns(HumanTask)).where(HumanTask.case_id == _CASE).order_by(HumanTask.id),
     "gebeurtenissen": select(Event.seq, Event.hash).where(Event.case_id == _CASE).order_by(Event.seq.desc()).limit(1),
     "vk_versies": select(*_columns(VkVersie)).where(VkVersie.case_id == _CASE).order_by(VkVersie.id),
     # The PDF by its digest: verify checks the bytes against it.
@@ -100,8 +100,58 @@ _PART_QUERIES = {
 }
 
 
-def case_parts(session: Session, case_id: int) -> dict[str, str]:
-    """The digest of each audited part of the case as it is in the database now; {} if it is gone."""
+# The tasks grow with the case (a loop adds one per pass). Digesting all of them at every act made
+# an act slower the longer its case ran, so a seal holds the open tasks whole and the closed ones
+# (which do not change) as their count and a keyed sum of their row macs (a multiset hash): a seal
+# adds only the rows closed since the last one. The index part (highest task id, open task ids) is
+# where the next seal starts. verify recomputes all three from the rows; a seal before this format
+# holds one part "taken" and is checked as it was made.
+_TASK_COLUMNS = _columns(HumanTask)
+_OPEN = HumanTask.state == "open"
+_TASKS_OPEN = select(*_TASK_COLUMNS).where(HumanTask.case_id == _CASE, _OPEN).order_by(HumanTask.id)
+_TASKS_CLOSED = select(*_TASK_COLUMNS).where(HumanTask.case_id == _CASE, ~_OPEN).order_by(HumanTask.id)
+_TASKS_CLOSED_SINCE = select(*_TASK_COLUMNS).where(
+    HumanTask.case_id == _CASE, ~_OPEN,
+    or_(HumanTask.id.in_(bindparam("open_ids", expanding=True)), HumanTask.id > bindparam("max_id")))
+_TASKS_CLOSED_COUNT = select(func.count()).select_from(HumanTask).where(HumanTask.case_id == _CASE, ~_OPEN)
+_TASKS_ALL = select(*_TASK_COLUMNS).where(HumanTask.case_id == _CASE).order_by(HumanTask.id)
+_MODULUS = 2 ** 256
+
+
+def _task_sum(key: AuditKey, rows) -> int:
+    return sum(int(key.mac("taak", canonical(tuple(row))), 16) for row in rows)
+
+
+def _task_parts(connection, case_id: int, key: AuditKey, last: dict | None) -> dict[str, str]:
+    params = {"case_id": case_id}
+    open_rows = [tuple(row) for row in connection.execute(_TASKS_OPEN, params)]
+    index = (last or {}).get("taken_index")
+    closed = None
+    if index and "taken_afgerond" in last:
+        max_id, _, open_ids = index.partition(":")
+        count, _, total = last["taken_afgerond"].partition(":")
+        since = connection.execute(_TASKS_CLOSED_SINCE, {**params, "max_id": int(max_id),
+                                                         "open_ids": [int(i) for i in open_ids.split(",") if i]}).all()
+        # A closed row that none of the two ways finds (one inserted below the highest id by a
+        # transaction that committed later, or one deleted): count again from all rows.
+        if int(count) + len(since) == connection.execute(_TASKS_CLOSED_COUNT, params).scalar_one():
+            closed = (int(count) + len(since), (int(total, 16) + _task_sum(key, since)) % _MODULUS,
+                      max([int(max_id), *(row.id for row in since)]))
+    if closed is None:
+        rows = connection.execute(_TASKS_CLOSED, params).all()
+        closed = (len(rows), _task_sum(key, rows) % _MODULUS, max((row.id for row in rows), default=0))
+    count, total, max_id = closed
+    max_id = max([max_id, *(row[0] for row in open_rows)])
+    return {"taken_open": digest(open_rows), "taken_afgerond": f"{count}:{total:064x}",
+            "taken_index": f"{max_id}:{','.join(str(row[0]) for row in open_rows)}"}
+
+
+def case_parts(session: Session, case_id: int, key: AuditKey, last: dict | None = None,
+               legacy: bool = False) -> dict[str, str]:
+    """The digest of each audited part of the case as it is in the database now; {} if it is gone.
+    `last`: the parts of the case's last seal, when sealing (the tasks closed since are added to its
+    sum); verify leaves it out, so everything is computed from the rows. `legacy`: the tasks as one
+    part, as seals before the count-and-sum format held them."""
     connection = session.connection()  # Core, not the ORM's execute: these run at every commit
     found = {name: [tuple(row) for row in connection.execute(query, {"case_id": case_id})]
              for name, query in _PART_QUERIES.items()}
@@ -111,7 +161,12 @@ def case_parts(session: Session, case_id: int) -> dict[str, str]:
     found["procedures"] = [(*row[:state], hashlib.sha256((row[state] or "").encode("utf-8")).hexdigest(),
                             *row[state + 1:]) for row in found["procedures"]]
     found["betrokkenen"] = [found.pop("leden"), found.pop("organisaties")]
-    return {name: digest(rows) for name, rows in found.items()}
+    parts = {name: digest(rows) for name, rows in found.items()}
+    if legacy:
+        parts["taken"] = digest([tuple(row) for row in connection.execute(_TASKS_ALL, {"case_id": case_id})])
+    else:
+        parts.update(_task_parts(connection, case_id, key, last))
+    return parts
 
 
 def versions_parts(session: Session) -> dict[str, str]:
@@ -137,9 +192,13 @@ _LAST_SEAL = (select(AuditSeal.seq, AuditSeal.mac, AuditSeal.parts).where(AuditS
 _INSERT_SEAL = AuditSeal.__table__.insert()
 
 
-def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts: dict, now: datetime) -> None:
+def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts_of, now: datetime) -> None:
+    """`parts_of(last_parts)`: the parts now, given the chain's last seal's parts (or None)."""
     connection = session.connection()
     last = connection.execute(_LAST_SEAL, {"chain": chain}).first()
+    parts = parts_of(last.parts if last else None)
+    if not parts:
+        return  # the case is gone
     if last is not None and last.parts == parts:
         return  # nothing audited changed (a flush that set a value to what it was)
     seq, prev = (last.seq + 1, last.mac) if last else (1, "")
@@ -167,11 +226,10 @@ def seal_pending(session: Session) -> None:
         if versions:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext('vht:procesversies'))"))
     for case_id in cases:
-        parts = case_parts(session, case_id)
-        if parts:
-            _append(session, key, case_chain(case_id), case_id, parts, now)
+        _append(session, key, case_chain(case_id), case_id,
+                lambda last, case_id=case_id: case_parts(session, case_id, key, last), now)
     if versions:
-        _append(session, key, VERSIONS_CHAIN, None, versions_parts(session), now)
+        _append(session, key, VERSIONS_CHAIN, None, lambda _last: versions_parts(session), now)
 
 
 @sa_event.listens_for(Session, "after_flush")

@@ -116,7 +116,8 @@ def verify_case(ctx: Context, session: Session, case: Case, anchors: checkpoints
         return result
     result.findings += check_chain(ctx, rows, chain)
     result.findings += _anchor(rows, anchors, chain)
-    result.findings += _compare(rows[-1], seals.case_parts(session, case.id))
+    result.findings += _compare(rows[-1], seals.case_parts(session, case.id, ctx.audit,
+                                                           legacy="taken" in rows[-1].parts))
     result.findings += _events(session, case.id)
     for sent in session.execute(select(VkVerzending.id, VkVerzending.pdf, VkVerzending.pdf_sha256)
                                 .where(VkVerzending.case_id == case.id, VkVerzending.pdf.is_not(None))):

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.service import checkpoints, seals
 from app.service.audit_key import AuditKey
@@ -66,7 +66,7 @@ TAMPERINGS = {
     "case data": (lambda s, c: sql(s, Case.__table__.update().where(Case.id == c).values(
         gegevens={"gemeente": "moerdijk"})), "casusgegevens"),
     "who completed a task": (lambda s, c: sql(s, HumanTask.__table__.update().where(
-        HumanTask.case_id == c, HumanTask.completed_by.is_not(None)).values(completed_by="bram")), "de taken"),
+        HumanTask.case_id == c, HumanTask.completed_by.is_not(None)).values(completed_by="bram")), "de afgeronde taken"),
     "a card version": (lambda s, c: sql(s, VkVersie.__table__.update().where(VkVersie.case_id == c).values(
         secties={"advies_tekst": "iets anders"})), "Veiligheidskaart"),
     "the instance's status": (lambda s, c: sql(s, ProcessInstance.__table__.update().where(
@@ -95,6 +95,50 @@ def test_each_tampering_is_found_and_names_the_case(service, case, what):
     assert result.as_dict()["resultaat"] == "afwijking" and result.as_dict()["bevinding"]
 
 
+def test_a_changed_closed_task_stays_found_after_later_acts_seal_the_case(service, case):
+    """A seal adds only the tasks closed since the one before (an act costs the same on a long
+    case), so it carries the closed tasks' sum forward: a change made before a later act is not
+    taken into that act's seal but found."""
+    sql(service, HumanTask.__table__.update().where(
+        HumanTask.case_id == case.case_id, HumanTask.state == "completed").values(completed_by="bram"))
+    case.complete("Task_GrondToetsen", {"grond_om_aan_te_sluiten": True, "motivering": "Op basis van de VK."},
+                  actor="rik")
+    result = service.verify(case.case_id, replay=False).cases[0]
+    assert any("de afgeronde taken zijn gewijzigd" in f for f in result.findings), result.findings
+
+
+def test_the_closed_tasks_of_a_seal_are_the_sum_of_all_closed_rows(service, case):
+    case.complete("Task_GrondToetsen", {"grond_om_aan_te_sluiten": True, "motivering": "Op basis van de VK."},
+                  actor="rik")
+    with service.ctx.reading() as session:
+        closed = session.scalar(select(func.count()).select_from(HumanTask).where(
+            HumanTask.case_id == case.case_id, HumanTask.state != "open"))
+        last = session.scalars(select(AuditSeal).where(AuditSeal.chain == seals.case_chain(case.case_id))
+                               .order_by(AuditSeal.seq.desc())).first()
+        from_rows = seals.case_parts(session, case.case_id, service.ctx.audit)
+    assert closed >= 5 and last.parts["taken_afgerond"].startswith(f"{closed}:")
+    assert {k: last.parts[k] for k in from_rows if k.startswith("taken")} == \
+        {k: v for k, v in from_rows.items() if k.startswith("taken")}
+    assert service.verify(case.case_id).ok
+
+
+def test_a_seal_from_before_the_task_sum_still_verifies(service, case):
+    """Seals made before the count-and-sum format held the tasks as one digest: still checked so."""
+    with service.ctx.reading() as session:
+        last = session.scalars(select(AuditSeal).where(AuditSeal.chain == seals.case_chain(case.case_id))
+                               .order_by(AuditSeal.seq.desc())).first()
+        legacy = seals.case_parts(session, case.case_id, service.ctx.audit, legacy=True)
+        prev = session.scalar(select(AuditSeal.mac).where(AuditSeal.chain == last.chain, AuditSeal.seq == last.seq - 1))
+    assert "taken" in legacy and "taken_index" not in legacy
+    sql(service, AuditSeal.__table__.update().where(AuditSeal.id == last.id).values(
+        parts=legacy, digest=seals.digest(legacy),
+        mac=seals.seal_mac(service.ctx.audit, last.chain, last.seq, last.at, legacy, prev or "")))
+    assert service.verify(case.case_id, replay=False).ok
+    sql(service, HumanTask.__table__.update().where(HumanTask.case_id == case.case_id).values(name="Anders"))
+    findings = service.verify(case.case_id, replay=False).cases[0].findings
+    assert any("de taken zijn gewijzigd" in f for f in findings), findings
+
+
 def test_reordered_events_are_found(service, case):
     sql(service, Event.__table__.update().where(Event.case_id == case.case_id, Event.seq == 2).values(seq=1000))
     sql(service, Event.__table__.update().where(Event.case_id == case.case_id, Event.seq == 3).values(seq=2))
@@ -119,7 +163,7 @@ def test_a_history_rewritten_with_the_chain_recomputed_but_without_the_key_is_fo
     assert service.verify(case.case_id, replay=False).cases[0].findings  # the seal does not match the new head
     forged_key = replace(service.ctx.audit, key=b"niet-de-echte-sleutel-0123456789abcdef")
     with service.ctx.reading() as session:
-        parts = seals.case_parts(session, case.case_id)
+        parts = seals.case_parts(session, case.case_id, forged_key)
         last = session.scalars(select(AuditSeal).where(AuditSeal.chain == seals.case_chain(case.case_id))
                                .order_by(AuditSeal.seq.desc())).first()
     prev_mac = one(service, select(AuditSeal.mac).where(AuditSeal.chain == last.chain, AuditSeal.seq == last.seq - 1))
