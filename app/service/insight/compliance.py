@@ -29,7 +29,7 @@ from persistence.models import Case, ElementPassage, Event, HumanTask, ProcessIn
 
 from ..context import Context
 from .diagrams import BPMN, CAMUNDA, process_end_events, process_start_events
-from .durations import bucket_index, epoch
+from .durations import bucket_index, epoch, fetch
 from .periods import Filters, local_date, utc_start
 
 CAB_TASK = "Task_CabHouden"
@@ -146,7 +146,7 @@ def _conversation_rows(session: Session, filters: Filters, start_ids, end_ids, s
     ends = scoped(select(ElementPassage.instance_id, ElementPassage.process_id, at)
                   .where(ElementPassage.process_id.in_(CONVERSATION_PROCESSES), ElementPassage.bpmn_id.in_(end_ids)),
                   ElementPassage.instance_id, ElementPassage.at)
-    return [session.connection().execute(q).all() for q in (starts, cabs, talks, ends)]
+    return [fetch(session, q) for q in (starts, cabs, talks, ends)]
 
 
 def _conversations(ctx: Context, session: Session, filters: Filters, now: datetime, target: Target,
@@ -154,7 +154,7 @@ def _conversations(ctx: Context, session: Session, filters: Filters, now: dateti
     """TM1. Each start of P3/P4 in an instance (a passage of the process's own start event) is one
     conversation to hold; its target date is the CAB before it plus the region's days."""
     rows = _conversation_rows(session, filters, start_ids, end_ids, filters.utc_from - LOOKBACK)
-    seen = {row.instance_id for row in rows[0]}
+    seen = {row[0] for row in rows[0]}
     # Conversations still to be held that started before the window: past their target now.
     running = [i for i in session.scalars(select(ProcessInstance.id).where(ProcessInstance.status == "running"))
                if i not in seen]
@@ -164,6 +164,7 @@ def _conversations(ctx: Context, session: Session, filters: Filters, now: dateti
     starts, cab_rows, talk_rows, end_rows = rows
     if not starts:
         return
+    # Plain tuples from the cursor (see durations.fetch): unpacked by position.
     cabs = defaultdict(set)
     for instance_id, completed, given in cab_rows:
         try:
@@ -172,39 +173,40 @@ def _conversations(ctx: Context, session: Session, filters: Filters, now: dateti
             day = _day(completed)
         cabs[instance_id].add((completed, day))
     talks = defaultdict(list)
-    for row in talk_rows:
-        talks[(row.instance_id, row.process_id)].append(row)
+    for instance_id, process_id, created, due, held in talk_rows:
+        if held:
+            talks[(instance_id, process_id)].append((created, due))
     ends = defaultdict(list)
     for instance_id, process_id, at in end_rows:
         ends[(instance_id, process_id)].append(at)
-    params = _parameters_by_version(ctx, session, {row.process_version_id for row in starts})
+    params = _parameters_by_version(ctx, session, {row[5] for row in starts})
     by_instance = defaultdict(dict)
     for row in starts:
-        by_instance[(row.instance_id, row.process_id)][row.at] = row
+        by_instance[(row[0], row[1])][row[2]] = row
     today = local_date(now)
     for (instance_id, process_id), found in by_instance.items():
         ordered = [found[at] for at in sorted(found)]
-        for number, start in enumerate(ordered):
-            until = ordered[number + 1].at if number + 1 < len(ordered) else None
-            before = [c for c in cabs.get(instance_id, ()) if c[0] <= start.at]
+        for number, (_, _, start_at, case_id, gemeente, version_id) in enumerate(ordered):
+            until = ordered[number + 1][2] if number + 1 < len(ordered) else None
+            before = [c for c in cabs.get(instance_id, ()) if c[0] <= start_at]
             if not before:
                 continue
-            days = int(params.get(start.process_version_id, ctx.parameters).get(TM1_SETTING, 14))
+            days = int(params.get(version_id, ctx.parameters).get(TM1_SETTING, 14))
             deadline = max(before)[1] + timedelta(days=days)
-            held = [t.due for t in talks.get((instance_id, process_id), [])
-                    if t.held and t.created >= start.at and (until is None or t.created < until)]
+            held = [due for created, due in talks.get((instance_id, process_id), ())
+                    if created >= start_at and (until is None or created < until)]
             period = filters.index_of_day(deadline)
             if held:
-                target.count(period, start.gemeente, _day(min(held)) <= deadline)
+                target.count(period, gemeente, _day(min(held)) <= deadline)
                 continue
-            ended = any(at >= start.at and (until is None or at < until) for at in ends.get((instance_id, process_id), []))
+            ended = any(at >= start_at and (until is None or at < until) for at in ends.get((instance_id, process_id), ()))
             if ended:
                 if period is not None:
                     target.excluded += 1
             elif today > deadline:
-                target.count(period, start.gemeente, False)
+                target.count(period, gemeente, False)
                 target.open_missed += 1
-                late.append(LateItem("tm1", start.case_id, instance_id, process_id, "Interventiegesprek houden",
+                late.append(LateItem("tm1", case_id, instance_id, process_id, "Interventiegesprek houden",
                                      utc_start(deadline + timedelta(days=1)) - timedelta(seconds=1)))
 
 

@@ -90,3 +90,14 @@ def process_end_events(xml: str) -> frozenset[str]:
     return frozenset(node.get("id") for process in root.iter(f"{BPMN}process")
                      for node in process.findall(f"{BPMN}endEvent")
                      if node.find(f"{BPMN}escalationEventDefinition") is None)
+
+
+@lru_cache(maxsize=64)
+def outcome_elements(xml: str) -> frozenset[str]:
+    """What the end-state counts show of a diagram: the process's own end events (also those that
+    signal a passed deadline) and every send task (a message that went out, e.g. 'reactie ouders
+    niet ontvangen'); not the ends of embedded sub-processes."""
+    root = ElementTree.fromstring(xml.encode("utf-8"))
+    own = {node.get("id") for process in root.iter(f"{BPMN}process") for node in process.findall(f"{BPMN}endEvent")}
+    sends = {node.get("id") for node in root.iter(f"{BPMN}sendTask")}
+    return frozenset(own | sends)

@@ -22,7 +22,7 @@ from ..errors import PermissionDenied
 from . import compliance as compliance_mod
 from . import durations as durations_mod
 from . import heatmap as heatmap_mod
-from .diagrams import elements, latest_versions, process_end_events, process_start_events
+from .diagrams import elements, latest_versions, outcome_elements, process_end_events, process_start_events
 from .periods import Filters
 
 READER_ROLES = ("veiligheidsteam", "procesbeheerder", "auditor", "beheerder")
@@ -89,19 +89,29 @@ SETTINGS = {
 
 
 def _end_counts(session: Session, filters: Filters, latest) -> list[EndCount]:
-    query = (select(ElementPassage.process_id, ElementPassage.bpmn_id, ElementPassage.kind, func.count())
-             .where(ElementPassage.kind.in_(("EndEvent", "SendTask")), ElementPassage.at >= filters.utc_from,
-                    ElementPassage.at < filters.utc_to)
-             .group_by(ElementPassage.process_id, ElementPassage.bpmn_id, ElementPassage.kind))
+    """How often each end (and send task) of each procedure was reached in the period: one seek per
+    element in the passage index."""
+    wanted = {pid: sorted(outcome_elements(v.xml)) for pid, v in latest.items()
+              if not filters.procedure or pid == filters.procedure}
+    wanted = {pid: ids for pid, ids in wanted.items() if ids}
+    if not wanted:
+        return []
+    query = (select(ElementPassage.process_id, ElementPassage.bpmn_id, func.count())
+             # Both lists, so the index is sought per pair (an OR per procedure is not); the pairs
+             # that are not one procedure's own are dropped below.
+             .where(ElementPassage.process_id.in_(sorted(wanted)),
+                    ElementPassage.bpmn_id.in_(sorted({i for ids in wanted.values() for i in ids})),
+                    ElementPassage.at >= filters.utc_from, ElementPassage.at < filters.utc_to)
+             .group_by(ElementPassage.process_id, ElementPassage.bpmn_id))
     if filters.gemeente:
         query = query.join(Case, Case.id == ElementPassage.case_id).where(Case.gemeente == filters.gemeente)
-    if filters.procedure:
-        query = query.where(ElementPassage.process_id == filters.procedure)
     rows = []
-    for process_id, bpmn_id, kind, count in session.connection().execute(query):
-        version = latest.get(process_id)
-        shape = elements(version.xml).get(bpmn_id) if version else None
-        label = "bericht" if kind == "SendTask" else "signalering" if shape and shape.escalation else "einde"
+    for process_id, bpmn_id, count in session.connection().execute(query).all():
+        if bpmn_id not in wanted[process_id]:
+            continue
+        shape = elements(latest[process_id].xml).get(bpmn_id)
+        kind = shape.kind if shape else ""
+        label = "bericht" if kind == "sendTask" else "signalering" if shape and shape.escalation else "einde"
         rows.append(EndCount(process_id, bpmn_id, (shape.name if shape and shape.name else bpmn_id), label, count))
     order = {"einde": 0, "signalering": 1, "bericht": 2}
     rows.sort(key=lambda r: (r.process_id, order[r.kind], -r.count, r.name))
@@ -163,7 +173,7 @@ class Insight:
                 shape = elements(version.xml).get(step.bpmn_id) if version else None
                 names[(step.process_id, step.bpmn_id)] = shape.name if shape and shape.name else step.bpmn_id
             return Durations(filters=filters, months=filters.month_labels(), steps=steps,
-                             procedures=durations_mod.procedure_durations(session, filters, starts, finishes),
+                             procedures=durations_mod.procedure_durations(session, filters, starts, finishes, list(xml)),
                              step_names=names, procedure_names={pid: v.name or pid for pid, v in latest.items()})
 
     def late_cases(self, username: str, filters: Filters, target: str | None = None) -> LateList:

@@ -34,8 +34,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_element_passage_case_id', 'element_passage', ['case_id'])
-    op.create_index('ix_passage_element', 'element_passage', ['process_id', 'bpmn_id', 'at', 'instance_id'])
-    op.create_index('ix_passage_kind_at', 'element_passage', ['kind', 'at', 'process_id', 'bpmn_id'])
+    op.create_index('ix_passage_element', 'element_passage', ['process_id', 'bpmn_id', 'instance_id', 'at'])
     op.create_index('ix_task_bpmn_due', 'human_task', ['bpmn_id', 'due_at'])
     op.create_index('ix_task_completed_at', 'human_task', ['completed_at'])
     op.create_index('ix_event_type_task', 'event', ['type', 'human_task_id'])
@@ -80,7 +79,6 @@ def downgrade() -> None:
     op.drop_index('ix_event_type_task', 'event')
     op.drop_index('ix_task_completed_at', 'human_task')
     op.drop_index('ix_task_bpmn_due', 'human_task')
-    op.drop_index('ix_passage_kind_at', 'element_passage')
     op.drop_index('ix_passage_element', 'element_passage')
     op.drop_index('ix_element_passage_case_id', 'element_passage')
     op.drop_table('element_passage')
