@@ -151,7 +151,8 @@ def main() -> None:
         for label, url_ in queries.items():  # warm-up, and a check that each answers
             response = client.get(url_, headers=headers)
             assert response.status_code == 200, (label, response.get_json())
-            print(f"  {label:12} {url_}: {len(response.get_json()['items'])} rows, total {response.get_json()['total']}")
+            answer = response.get_json()
+            print(f"  {label:12} {url_[:60]}: {len(answer['items'])} rows, total {answer['total']}")
         for _ in range(args.rounds):
             for label, url_ in queries.items():
                 began = time.perf_counter()
