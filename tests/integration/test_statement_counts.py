@@ -2,10 +2,10 @@
 adds statements to a completion, a task page or the werkbak fails here.
 
 Counted with a before_cursor_execute listener on the service's engine during exactly one request
-(transaction control apart: BEGIN, COMMIT, SAVEPOINT). The expected numbers are what the product
-does today; when a change needs more, raise them here on purpose and say why in the commit. The
-werkbak's own queries belong to app/service/inbox.py (keyset pages, a capped count): those two
-requests have an upper bound instead of an exact count.
+(transaction control apart: BEGIN, COMMIT, SAVEPOINT). The bounds are what the product does today
+(a completion: the token, the access check, the act, its mails and passages, the next task and the
+case's seal at the commit); when a change needs more, raise them here on purpose and say why in
+the commit, and lower them when a change saves statements.
 
 On SQLite a request that only reads by its method (GET) starts deferred, without the writer lock;
 its access-log row then gets a short immediate transaction of its own (two in all), so reads never
@@ -26,13 +26,14 @@ from tests.web.helpers import build_web
 P0 = "p0_consultatie_advies"
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
-# Statements per request, per database (exact), and the werkbak's bounds.
-EXPECTED = {
-    "api_complete": {"sqlite": 36, "postgresql": 37},
+# At most this many statements per request (PostgreSQL: one more for a completion, the seal's row lock).
+AT_MOST = {
+    "api_complete": {"sqlite": 38, "postgresql": 39},
     "task_page_get": {"sqlite": 20, "postgresql": 20},
-    "task_page_post": {"sqlite": 32, "postgresql": 33},
+    "task_page_post": {"sqlite": 34, "postgresql": 35},
+    "api_inbox": {"sqlite": 9, "postgresql": 9},
+    "werkbak": {"sqlite": 12, "postgresql": 12},
 }
-AT_MOST = {"api_inbox": 9, "werkbak": 12}
 
 
 @dataclass
@@ -98,7 +99,7 @@ def one_transaction(recorded: Recorded, dialect: str, *, logs_a_read: bool, meth
 
 
 def show(recorded: Recorded) -> str:
-    return "\n".join(statement[:160] for statement in recorded.statements)
+    return f"{recorded.count} statements:\n" + "\n".join(statement[:160] for statement in recorded.statements)
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_api_completion_with_the_next_task_is_one_transaction(service, counted):
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["next_task"]["task"] == "Task_MomentPlannen"
     one_transaction(recorded, dialect, logs_a_read=False, method="POST")
-    assert recorded.count == EXPECTED["api_complete"][dialect], show(recorded)
+    assert recorded.count <= AT_MOST["api_complete"][dialect], show(recorded)
 
 
 def test_api_inbox_is_one_transaction(service, counted):
@@ -135,7 +136,7 @@ def test_api_inbox_is_one_transaction(service, counted):
 
     assert response.status_code == 200 and response.get_json()["total"] == 3
     one_transaction(recorded, dialect, logs_a_read=True, method="GET")
-    assert recorded.count <= AT_MOST["api_inbox"], show(recorded)
+    assert recorded.count <= AT_MOST["api_inbox"][dialect], show(recorded)
 
 
 def test_task_page_get_and_post_are_one_transaction_each(service, counted, clock):
@@ -154,11 +155,11 @@ def test_task_page_get_and_post_are_one_transaction_each(service, counted, clock
 
     assert page.status_code == 200 and task.name in page.get_data(as_text=True)
     one_transaction(on_get, dialect, logs_a_read=True, method="GET")
-    assert on_get.count == EXPECTED["task_page_get"][dialect], show(on_get)
+    assert on_get.count <= AT_MOST["task_page_get"][dialect], show(on_get)
     assert done.status_code == 302, done.get_data(as_text=True)[:2000]
     assert web.service.task(task.id).state == "completed"
     one_transaction(on_post, dialect, logs_a_read=False, method="POST")
-    assert on_post.count == EXPECTED["task_page_post"][dialect], show(on_post)
+    assert on_post.count <= AT_MOST["task_page_post"][dialect], show(on_post)
 
 
 def test_werkbak_is_one_transaction(service, counted, clock):
@@ -172,4 +173,4 @@ def test_werkbak_is_one_transaction(service, counted, clock):
 
     assert page.status_code == 200
     one_transaction(recorded, dialect, logs_a_read=True, method="GET")
-    assert recorded.count <= AT_MOST["werkbak"], show(recorded)
+    assert recorded.count <= AT_MOST["werkbak"][dialect], show(recorded)
