@@ -181,7 +181,7 @@ def test_a_deleted_case_is_found_from_the_checkpoints(service, case, clock):
         drop_append_only_guards(connection)
         for table in ("outbox_attachment", "outbox_message", "vk_toestemming", "vk_verzending", "vk_versie",
                       "task_draft", "human_task", "event", "casus_organisatie", "case_member", "incident",
-                      "achttien_start", "process_instance", "audit_seal"):
+                      "achttien_start", "element_passage", "process_instance", "audit_seal"):
             if table == "outbox_attachment":
                 connection.exec_driver_sql("DELETE FROM outbox_attachment WHERE message_id IN "
                                            f"(SELECT id FROM outbox_message WHERE case_id = {case.case_id})")
