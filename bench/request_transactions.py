@@ -1,14 +1,19 @@
 """One API completion, one client: SQL statements, transactions and latency per request (issue 15 §2).
 
 For each database (SQLite file, PostgreSQL on 127.0.0.1 when it answers) a fresh database with the
-product's bundle; per round ROUNDS cases of P0 are started through the service (not timed) and
+product's bundle; per round PER_ROUND cases of P0 are started through the service (not timed) and
 then the VeiligheidsTeam completes each case's first task (Task_CabHouden) through the API with
 Flask's test client (`POST /api/tasks/<id>/complete` with a bearer token, the answer includes the
-next task): the whole request path (token, access check, act, next task, access log where there
-is one) without a socket. Printed per database: statements and BEGIN/COMMIT pairs per completion
-(counted with a before_cursor_execute listener; SQLite's BEGIN is ours, PostgreSQL's is the
-driver's implicit one, counted as one per connection checkout that ran a statement) and the p50,
-p90 of the completion (median and spread over rounds).
+next task): the whole request path (token, access check, act, next task) without a socket.
+
+Two sides on the same database, interleaved per round (the order alternates):
+  request   what the product does: the request is one unit of work (one session, one commit),
+            the pool tests a connection only after it lay idle;
+  per_op    as before issue 15: every service operation its own transaction (the app without its
+            unit of work) and, on PostgreSQL, a ping (SELECT 1) at every pool checkout.
+Printed per database and side: statements and commits per completion (a before_cursor_execute
+listener; pings are not statements, they show as pool checkouts) and the p50/p90 in ms (median of
+the rounds, with the rounds' min-max).
 
     .venv/bin/python bench/request_transactions.py [--rounds 5] [--per-round 40] [--only sqlite|postgresql]
 """
@@ -34,6 +39,9 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from app import create_app  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.service import Service  # noqa: E402
+from app.web import unit_of_work  # noqa: E402
+
+SIDES = ("request", "per_op")
 
 PG_ADMIN = os.environ.get("VHT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CASUS = {
@@ -83,40 +91,54 @@ def prepared(url: str) -> Service:
     return service
 
 
-def measure(url: str, rounds: int, per_round: int) -> dict:
-    service = prepared(url)
+def app_for(url: str, service: Service, per_op: bool):
     app = create_app(Settings(database_url=url, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
                               secret_key="bench"), service=service)
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {service.issue_token('vera')}"}
-    counter = Counter(service.engine)
-    p50s, p90s, statements, transactions, checkouts = [], [], [], [], []
-    for _ in range(rounds):
-        task_ids = []
-        for _ in range(per_round):
-            case = service.start_case("p0_consultatie_advies", CASUS, "anna")
-            task_ids.append(next(t.id for t in service.tasks(case_id=case.id) if t.bpmn_id == "Task_CabHouden"))
-        times = []
-        for task_id in task_ids:
-            counter.reset()
-            started = time.perf_counter()
-            response = client.post(f"/api/tasks/{task_id}/complete", json=CAB, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, response.get_json()
-            statements.append(counter.statements)
-            transactions.append(counter.transactions)
-            checkouts.append(counter.checkouts)
-        times.sort()
-        p50s.append(statistics.median(times))
-        p90s.append(times[int(len(times) * 0.9) - 1])
-    service.engine.dispose()
-    return {
-        "statements": statistics.median(statements), "statements_max": max(statements),
-        "transactions": statistics.median(transactions), "transactions_max": max(transactions),
-        "pool_checkouts": statistics.median(checkouts),
-        "p50_ms": round(statistics.median(p50s), 2), "p50_spread_ms": [round(min(p50s), 2), round(max(p50s), 2)],
-        "p90_ms": round(statistics.median(p90s), 2),
-    }
+    if per_op:
+        app.before_request_funcs[None].remove(unit_of_work._open)  # every operation on its own
+        if service.engine.dialect.name == "postgresql":
+            service.engine.pool._pre_ping = True  # as before: SELECT 1 at every checkout
+    return app
+
+
+def measure(url: str, rounds: int, per_round: int) -> dict:
+    setup = prepared(url)
+    headers = {"Authorization": f"Bearer {setup.issue_token('vera')}"}  # one token per user: both sides use it
+    setup.engine.dispose()
+    sides = {}
+    for side in SIDES:
+        service = Service(url, ROOT / "processes", ROOT / "forms")
+        app = app_for(url, service, per_op=side == "per_op")
+        sides[side] = (service, app.test_client(), headers, Counter(service.engine))
+    figures = {side: {"p50": [], "p90": [], "statements": [], "commits": [], "checkouts": []} for side in SIDES}
+    for round_no in range(rounds):
+        for side in (SIDES if round_no % 2 == 0 else SIDES[::-1]):
+            service, client, _, counter = sides[side]
+            task_ids = []
+            for _ in range(per_round):
+                case = service.start_case("p0_consultatie_advies", CASUS, "anna")
+                task_ids.append(next(t.id for t in service.tasks(case_id=case.id) if t.bpmn_id == "Task_CabHouden"))
+            times = []
+            for task_id in task_ids:
+                counter.reset()
+                started = time.perf_counter()
+                response = client.post(f"/api/tasks/{task_id}/complete", json=CAB, headers=headers)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.get_json()
+                figures[side]["statements"].append(counter.statements)
+                figures[side]["commits"].append(counter.transactions)
+                figures[side]["checkouts"].append(counter.checkouts)
+            times.sort()
+            figures[side]["p50"].append(statistics.median(times))
+            figures[side]["p90"].append(times[int(len(times) * 0.9) - 1])
+    for service, *_ in sides.values():
+        service.engine.dispose()
+    return {side: {
+        "statements": statistics.median(f["statements"]), "commits": statistics.median(f["commits"]),
+        "pool_checkouts": statistics.median(f["checkouts"]),
+        "p50_ms": round(statistics.median(f["p50"]), 2), "p50_rounds_ms": [round(min(f["p50"]), 2), round(max(f["p50"]), 2)],
+        "p90_ms": round(statistics.median(f["p90"]), 2),
+    } for side, f in figures.items()}
 
 
 def main() -> None:
