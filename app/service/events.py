@@ -5,19 +5,20 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Event
 
 from . import seals
+from .writes import insert_rows
 
 SYSTEM = "systeem"
 
 # Built once: constructing a statement costs more than running it on every act.
 _LAST_EVENT = (select(Event.seq, Event.hash).where(Event.case_id == bindparam("case_id"))
                .order_by(Event.seq.desc()).limit(1))
-_INSERT_EVENT = insert(Event)
+_EVENT = Event.__table__
 
 
 def event_hash(prev: str, event: Event) -> str:
@@ -76,7 +77,7 @@ def append(
     event.hash = event_hash(prev, event)
     # A plain INSERT: events are written once and never loaded back in the same operation,
     # so the ORM's bookkeeping would only cost time on every act.
-    session.execute(_INSERT_EVENT, [dict(
+    insert_rows(session, _EVENT, [dict(
         case_id=event.case_id, seq=event.seq, instance_id=event.instance_id, type=event.type,
         task_bpmn_id=event.task_bpmn_id, human_task_id=event.human_task_id, actor=event.actor,
         actor_type=event.actor_type, at=event.at, data=event.data, state_fingerprint=event.state_fingerprint,

@@ -1,7 +1,7 @@
 """Loading, saving and projecting one process instance inside a transaction."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from . import events, incidents, notifications
 from . import versions
 from .context import Context
 from .errors import InvalidInput, NotFound, ProcessFailed, ServiceError
+from .writes import insert_rows
 
 
 def load_run(ctx: Context, instance: ProcessInstance) -> Run:
@@ -23,7 +24,7 @@ def load_run(ctx: Context, instance: ProcessInstance) -> Run:
 # Built once: constructing a statement costs more than running it on every act.
 _OPEN_TASKS = select(HumanTask.id, HumanTask.spiff_task_id).where(
     HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "open")
-_INSERT_TASK = insert(HumanTask)
+_TASK_TABLE = HumanTask.__table__
 
 # Called after every act with (ctx, session, instance, event, outgoing): modules that keep documents
 # of a case (the Veiligheidskaart, letters) register here instead of every act knowing them.
@@ -104,7 +105,7 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
         for spiff_id, info in ready.items() if spiff_id not in known
     ]
     if new_rows:
-        session.execute(_INSERT_TASK, new_rows)
+        insert_rows(session, _TASK_TABLE, new_rows)
     return new_rows
 
 

@@ -7,13 +7,12 @@ migration that made the table filled it from the events, and a case's rows go wi
 """
 from __future__ import annotations
 
-from sqlalchemy import insert
-
 from persistence.models import ElementPassage
 
 from .. import instances
+from ..writes import insert_rows
 
-_INSERT = insert(ElementPassage)
+_TABLE = ElementPassage.__table__
 
 
 def passed(type_: str, task_bpmn_id: str | None, data: dict) -> list[tuple[str, str, str]]:
@@ -32,7 +31,7 @@ def after_act(ctx, session, instance, event, outgoing) -> None:
                  kind=kind[:40], at=event.at)
             for process_id, bpmn_id, kind in passed(event.type, event.task_bpmn_id, event.data)]
     if rows:
-        session.execute(_INSERT, rows)
+        insert_rows(session, _TABLE, rows)
 
 
 instances.AFTER_ACT.append(after_act)
