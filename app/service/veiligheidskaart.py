@@ -164,13 +164,20 @@ def word_diff(left: str, right: str) -> list[tuple[str, str]]:
 
 # --- changing -------------------------------------------------------------------------------
 
-def _cab_advice(session: Session, case_id: int) -> dict:
-    """advies_tekst and afspraken of the newest CAB (P0's p0_cab_houden) of the case."""
+def _cab_advice(session: Session, case_id: int, memo: dict | None = None) -> dict:
+    """advies_tekst and afspraken of the newest CAB (P0's p0_cab_houden) of the case. `memo`: one
+    act's cache (it reads every completed task's event; the sections of an act ask up to three times)."""
+    if memo is not None and "cab" in memo:
+        return memo["cab"]
+    advice = {}
     for event in _events(session, case_id, "task_completed"):
         data = event.data.get("data") or {}
         if event.data.get("process_id") == "p0_consultatie_advies" and "advies_tekst" in data:
-            return {"advies_tekst": data.get("advies_tekst"), "afspraken": data.get("afspraken") or []}
-    return {}
+            advice = {"advies_tekst": data.get("advies_tekst"), "afspraken": data.get("afspraken") or []}
+            break
+    if memo is not None:
+        memo["cab"] = advice
+    return advice
 
 
 def _events(session: Session, case_id: int, type_: str) -> list[Event]:
@@ -179,9 +186,9 @@ def _events(session: Session, case_id: int, type_: str) -> list[Event]:
                            .order_by(Event.seq.desc())).all()
 
 
-def _source(session: Session, case_id: int, source: str, form: dict):
+def _source(session: Session, case_id: int, source: str, form: dict, memo: dict | None = None):
     if source.startswith("cab:"):
-        return _cab_advice(session, case_id).get(source[4:])
+        return _cab_advice(session, case_id, memo).get(source[4:])
     if source.startswith("afspraken:"):
         return task_rules.afspraken_text(form.get(source[10:])) or None
     return form.get(source)
@@ -228,10 +235,11 @@ def _mark_not_received(session: Session, case_id: int, event) -> None:
 
 
 def _save_version(session: Session, case_id: int, updates: dict, status: str, actor: str, at: datetime,
-                  task: str | None, human_task_id: int | None, seq: int | None) -> VkVersie | None:
+                  task: str | None, human_task_id: int | None, seq: int | None,
+                  memo: dict | None = None) -> VkVersie | None:
     """A new version with `updates` applied; None when nothing changed (and a first version exists)."""
     previous = current(session, case_id)
-    base = dict(previous.secties) if previous else {k: None for k in SECTIONS} | _cab_advice(session, case_id)
+    base = dict(previous.secties) if previous else {k: None for k in SECTIONS} | _cab_advice(session, case_id, memo)
     sections = {**base, **{k: v for k, v in updates.items() if v is not None}}
     if previous is None:
         changed = [k for k in SECTIONS if sections.get(k)]
@@ -267,9 +275,10 @@ def apply_event(session: Session, case_id: int, event) -> None:
     task_name = event.data.get("task")
     if form_key in TASK_SECTIONS:
         status, mapping = TASK_SECTIONS[form_key]
-        updates = {section: _source(session, case_id, source, form) for section, source in mapping.items()}
+        memo: dict = {}
+        updates = {section: _source(session, case_id, source, form, memo) for section, source in mapping.items()}
         _save_version(session, case_id, updates, status, event.actor, event.at, task_name, event.human_task_id,
-                      event.seq)
+                      event.seq, memo)
     if form_key in CONSENT_FIELDS:
         field, who, what = CONSENT_FIELDS[form_key]
         if field in form:
