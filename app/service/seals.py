@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import bindparam, event as sa_event, func, or_, select, text
+from sqlalchemy import bindparam, event as sa_event, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.engine import clock as clock_mod
@@ -98,6 +98,17 @@ _PART_QUERIES = {
     "organisaties": select(*_columns(CaseOrganisation)).where(CaseOrganisation.case_id == _CASE)
     .order_by(CaseOrganisation.rol, CaseOrganisation.organisatie),
 }
+# Most cases have few of these rows and most acts none: the case row comes with, per part, whether
+# the case has any (and with the head of its event chain), so a part without rows costs no statement.
+# The digests are those of the same rows as read by the part's own query.
+_MAYBE_EMPTY = {"vk_versies": VkVersie, "vk_verzendingen": VkVerzending, "vk_toestemmingen": VkToestemming,
+                "leden": CaseMember, "organisaties": CaseOrganisation}
+_HEAD = select(Event.seq, Event.hash).where(Event.case_id == _CASE).order_by(Event.seq.desc()).limit(1).subquery()
+_CASE_WITH_FLAGS = select(
+    *_columns(Case), select(_HEAD.c.seq).scalar_subquery(), select(_HEAD.c.hash).scalar_subquery(),
+    *(exists().where(model.case_id == _CASE) for model in _MAYBE_EMPTY.values()),
+).where(Case.id == _CASE)
+_CASE_WIDTH = len(_columns(Case))
 
 
 # The tasks grow with the case (a loop adds one per pass). Digesting all of them at every act made
@@ -110,10 +121,14 @@ _TASK_COLUMNS = _columns(HumanTask)
 _OPEN = HumanTask.state == "open"
 _TASKS_OPEN = select(*_TASK_COLUMNS).where(HumanTask.case_id == _CASE, _OPEN).order_by(HumanTask.id)
 _TASKS_CLOSED = select(*_TASK_COLUMNS).where(HumanTask.case_id == _CASE, ~_OPEN).order_by(HumanTask.id)
-_TASKS_CLOSED_SINCE = select(*_TASK_COLUMNS).where(
-    HumanTask.case_id == _CASE, ~_OPEN,
-    or_(HumanTask.id.in_(bindparam("open_ids", expanding=True)), HumanTask.id > bindparam("max_id")))
 _TASKS_CLOSED_COUNT = select(func.count()).select_from(HumanTask).where(HumanTask.case_id == _CASE, ~_OPEN)
+# The open rows, the rows closed since the last seal and the count of all closed rows in one
+# statement (each statement at a commit costs more than the rows it reads); split by state after.
+_TASKS_OPEN_AND_SINCE = select(*_TASK_COLUMNS, _TASKS_CLOSED_COUNT.scalar_subquery()).where(
+    HumanTask.case_id == _CASE,
+    or_(_OPEN, HumanTask.id.in_(bindparam("open_ids", expanding=True)), HumanTask.id > bindparam("max_id"))
+).order_by(HumanTask.id)
+_STATE = [c.name for c in _TASK_COLUMNS].index("state")
 _TASKS_ALL = select(*_TASK_COLUMNS).where(HumanTask.case_id == _CASE).order_by(HumanTask.id)
 _MODULUS = 2 ** 256
 
@@ -124,19 +139,23 @@ def _task_sum(key: AuditKey, rows) -> int:
 
 def _task_parts(connection, case_id: int, key: AuditKey, last: dict | None) -> dict[str, str]:
     params = {"case_id": case_id}
-    open_rows = [tuple(row) for row in connection.execute(_TASKS_OPEN, params)]
     index = (last or {}).get("taken_index")
-    closed = None
+    closed = open_rows = None
     if index and "taken_afgerond" in last:
         max_id, _, open_ids = index.partition(":")
         count, _, total = last["taken_afgerond"].partition(":")
-        since = connection.execute(_TASKS_CLOSED_SINCE, {**params, "max_id": int(max_id),
-                                                         "open_ids": [int(i) for i in open_ids.split(",") if i]}).all()
+        rows = connection.execute(_TASKS_OPEN_AND_SINCE, {**params, "max_id": int(max_id), "open_ids": [
+            int(i) for i in open_ids.split(",") if i]}).all()
+        open_rows = [tuple(row)[:-1] for row in rows if row[_STATE] == "open"]
+        since = [tuple(row)[:-1] for row in rows if row[_STATE] != "open"]
+        closed_now = rows[0][-1] if rows else connection.execute(_TASKS_CLOSED_COUNT, params).scalar_one()
         # A closed row that none of the two ways finds (one inserted below the highest id by a
         # transaction that committed later, or one deleted): count again from all rows.
-        if int(count) + len(since) == connection.execute(_TASKS_CLOSED_COUNT, params).scalar_one():
+        if int(count) + len(since) == closed_now:
             closed = (int(count) + len(since), (int(total, 16) + _task_sum(key, since)) % _MODULUS,
-                      max([int(max_id), *(row.id for row in since)]))
+                      max([int(max_id), *(row[0] for row in since)]))
+    if open_rows is None:
+        open_rows = [tuple(row) for row in connection.execute(_TASKS_OPEN, params)]
     if closed is None:
         rows = connection.execute(_TASKS_CLOSED, params).all()
         closed = (len(rows), _task_sum(key, rows) % _MODULUS, max((row.id for row in rows), default=0))
@@ -153,10 +172,16 @@ def case_parts(session: Session, case_id: int, key: AuditKey, last: dict | None 
     sum); verify leaves it out, so everything is computed from the rows. `legacy`: the tasks as one
     part, as seals before the count-and-sum format held them."""
     connection = session.connection()  # Core, not the ORM's execute: these run at every commit
-    found = {name: [tuple(row) for row in connection.execute(query, {"case_id": case_id})]
-             for name, query in _PART_QUERIES.items()}
-    if not found["casus"]:
+    params = {"case_id": case_id}
+    row = connection.execute(_CASE_WITH_FLAGS, params).first()
+    if row is None:
         return {}
+    head_seq, head_hash, *flags = row[_CASE_WIDTH:]
+    found = {"casus": [tuple(row[:_CASE_WIDTH])]}
+    found["procedures"] = [tuple(r) for r in connection.execute(_PART_QUERIES["procedures"], params)]
+    found["gebeurtenissen"] = [(head_seq, head_hash)] if head_seq is not None else []
+    for (name, _model), present in zip(_MAYBE_EMPTY.items(), flags):
+        found[name] = [tuple(r) for r in connection.execute(_PART_QUERIES[name], params)] if present else []
     state = _PART_QUERIES["procedures"].selected_columns.keys().index("state")
     found["procedures"] = [(*row[:state], hashlib.sha256((row[state] or "").encode("utf-8")).hexdigest(),
                             *row[state + 1:]) for row in found["procedures"]]
