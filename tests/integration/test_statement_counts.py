@@ -28,11 +28,11 @@ CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 # At most this many statements per request (PostgreSQL: one more for a completion, the seal's row lock).
 AT_MOST = {
-    "api_complete": {"sqlite": 38, "postgresql": 39},
+    "api_complete": {"sqlite": 31, "postgresql": 32},
     "task_page_get": {"sqlite": 20, "postgresql": 20},
-    "task_page_post": {"sqlite": 34, "postgresql": 35},
-    "api_inbox": {"sqlite": 9, "postgresql": 9},
-    "werkbak": {"sqlite": 12, "postgresql": 12},
+    "task_page_post": {"sqlite": 28, "postgresql": 29},
+    "api_inbox": {"sqlite": 6, "postgresql": 6},
+    "werkbak": {"sqlite": 10, "postgresql": 10},
 }
 
 
