@@ -2,7 +2,7 @@
 
 Seeding: two closed P0 -> P3 cases are driven through the service layer with the clock moved (one
 with the conversation and the card on time, one late on both, as tests/insight/test_overview.py
-drives them), then their rows (casus, process_instance, human_task, event, element_passage: what
+drives them), then their rows (casus, process_instance, human_task, event, element_passage, task_feit: what
 the engine and the projections wrote) are copied N/2 times each, every copy moved back in time by
 a random number of days within the last year (the CAB date in the CAB's form data with it) and
 given a random gemeente. Bulk inserts, not the engine: seeding 10,000 cases through the engine
@@ -15,7 +15,9 @@ three requests; medians with min and max.
     .venv/bin/python bench/insight_bench.py [--cases 10000] [--rounds 15] [--postgres] [--json]
 
 --postgres makes a fresh database on the local server (postgresql+psycopg://postgres@127.0.0.1:5432)
-and drops it afterwards; without it, a SQLite file in a temporary folder.
+and drops it afterwards; without it, a SQLite file in a temporary folder. --keep NAME keeps the seeded
+database (SQLite: the file /tmp/NAME.sqlite; PostgreSQL: the database NAME) and reuses it when it is
+there: seeding is skipped, the migrations run (a new one fills its tables from the seeded rows).
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ from app.config import Settings  # noqa: E402
 from app.demo import DEMO_USERS  # noqa: E402
 from app.engine.clock import TZ  # noqa: E402
 from bench.fresh import fresh_service  # noqa: E402
-from persistence.models import Case, ElementPassage, Event, HumanTask, ProcessInstance  # noqa: E402
+from persistence.models import Case, ElementPassage, Event, HumanTask, ProcessInstance, TaskFeit  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GEMEENTEN = ["roosendaal", "moerdijk", "rucphen", "zundert", "etten_leur"]
@@ -103,19 +105,21 @@ def _copy(engine, template_ids: list[int], count: int, seed: int = 14) -> None:
                 "tasks": _rows(connection, HumanTask.__table__, HumanTask.__table__.c.case_id == case_id),
                 "events": _rows(connection, Event.__table__, Event.__table__.c.case_id == case_id),
                 "passages": _rows(connection, ElementPassage.__table__, ElementPassage.__table__.c.case_id == case_id),
+                "facts": _rows(connection, TaskFeit.__table__, TaskFeit.__table__.c.case_id == case_id),
             })
         ids = {name: (connection.scalar(select(text("coalesce(max(id), 0)")).select_from(text(table))) or 0) + 1
                for name, table in (("casus", "casus"), ("instance", "process_instance"), ("task", "human_task"),
                                    ("event", "event"), ("passage", "element_passage"))}
-    buffers: dict[str, list] = {name: [] for name in ("casus", "instances", "tasks", "events", "passages")}
+    names = ("casus", "instances", "tasks", "events", "passages", "facts")  # parents first
+    buffers: dict[str, list] = {name: [] for name in names}
     tables = {"casus": Case.__table__, "instances": ProcessInstance.__table__, "tasks": HumanTask.__table__,
-              "events": Event.__table__, "passages": ElementPassage.__table__}
+              "events": Event.__table__, "passages": ElementPassage.__table__, "facts": TaskFeit.__table__}
 
     def flush(force=False):
         if not force and sum(len(v) for v in buffers.values()) < BATCH:
             return
         with engine.begin() as connection:
-            for name in ("casus", "instances", "tasks", "events", "passages"):  # parents first
+            for name in names:
                 if buffers[name]:
                     connection.execute(insert(tables[name]), buffers[name])
                     buffers[name].clear()
@@ -157,6 +161,13 @@ def _copy(engine, template_ids: list[int], count: int, seed: int = 14) -> None:
             new.update(id=ids["passage"], case_id=case_id, instance_id=instance_map[row["instance_id"]])
             ids["passage"] += 1
             buffers["passages"].append(new)
+        for row in template["facts"]:
+            new = {k: _shift(v, delta) for k, v in row.items()}
+            new.update(human_task_id=task_map[row["human_task_id"]], case_id=case_id,
+                       instance_id=instance_map[row["instance_id"]])
+            if row["bpmn_id"] == "Task_CabHouden" and row["waarde"]:  # the CAB's date, as in its event
+                new["waarde"] = (date.fromisoformat(row["waarde"][:10]) + timedelta(days=delta.days)).isoformat()
+            buffers["facts"].append(new)
         flush()
     flush(force=True)
     with engine.begin() as connection:
@@ -205,7 +216,27 @@ def _measure(app, rounds: int) -> dict:
             for name, v in times.items()}
 
 
-def run(database_url: str | None, cases: int, rounds: int, tmp: str) -> dict:
+def _reuse(tmp: str, url: str):
+    """(service, clock, url) on a database seeded by an earlier run (--keep), migrated to head."""
+    import os
+
+    from app.engine.clock import FixedClock
+    from app.service import Service
+
+    os.environ.setdefault("VHT_AUDIT_KEY", "bench-audit-key-0123456789abcdef0123456789abcdef")
+    os.environ["VHT_CHECKPOINT_FILE"] = f"{tmp}/controlepunten.jsonl"
+    clock = FixedClock(datetime(2026, 5, 31, 12, 0, tzinfo=TZ))
+    service = Service(url, ROOT / "processes", ROOT / "forms", clock=clock)
+    started = time.perf_counter()
+    service.init_db()
+    print(f"migrated the kept database in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return service, clock, url
+
+
+def run(database_url: str | None, cases: int, rounds: int, tmp: str, reuse: bool = False) -> dict:
+    if reuse:
+        service, clock, url = _reuse(tmp, database_url)
+        return _pages(service, clock, url, rounds, 0.0)
     service, clock, url = fresh_service(tmp, database_url, "insight")
     for username, naam, rollen, gemeente, organisatie in DEMO_USERS:
         service.upsert_user(username, naam, rollen, gemeente=gemeente, organisatie=organisatie,
@@ -215,6 +246,10 @@ def run(database_url: str | None, cases: int, rounds: int, tmp: str) -> dict:
     template_ids = _templates(service, clock)
     _copy(service.engine, template_ids, cases)
     seeded = time.perf_counter() - started
+    return _pages(service, clock, url, rounds, seeded)
+
+
+def _pages(service, clock, url: str, rounds: int, seeded: float) -> dict:
     clock.set(datetime(2026, 5, 31, 12, 0, tzinfo=TZ))  # the default selection covers every copy
     app = create_app(Settings(database_url=url, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
                               secret_key="bench-secret"), service=service)
@@ -234,19 +269,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--postgres", action="store_true", help="a fresh database on the local PostgreSQL server")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", metavar="NAME", help="keep the seeded database, and reuse it when it is there")
     args = parser.parse_args()
+    if args.keep and not re.fullmatch(r"[a-z0-9_]{1,40}", args.keep):
+        parser.error("--keep: a name of a-z, 0-9 and _")
     with tempfile.TemporaryDirectory() as tmp:
-        database_url, admin, name = None, None, None
+        database_url, admin, name, reuse = None, None, None, False
         if args.postgres:
-            name = f"vht_insight_bench_{uuid.uuid4().hex[:8]}"
+            name = args.keep or f"vht_insight_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+                reuse = bool(args.keep) and bool(connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}))
+                if not reuse:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
             database_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        elif args.keep:
+            path = Path(f"/tmp/{args.keep}.sqlite")
+            reuse = path.exists()
+            database_url = f"sqlite:///{path}"
         try:
-            result = run(database_url, args.cases, args.rounds, tmp)
+            result = run(database_url, args.cases, args.rounds, tmp, reuse)
         finally:
-            if admin is not None:
+            if admin is not None and not args.keep:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()

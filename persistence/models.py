@@ -303,6 +303,34 @@ class ElementPassage(Base):
     at: Mapped[datetime]
 
 
+class TaskFeit(Base):
+    """Insight's projection of each completed user task (app/service/insight/facts.py): its
+    durations as seconds and the one form value a deadline target reads, written at completion, so
+    the overview reads narrow rows instead of timestamps to parse and the events' JSON. Derived
+    data without foreign keys (it goes with its case; the tasks it was read from stay the record)."""
+
+    __tablename__ = "task_feit"
+    __table_args__ = (
+        # A step's completions in a period with their seconds, from the index alone (durations,
+        # heatmap); a task's completions by its diagram id (the CAB's date, the conversations).
+        Index("ix_task_feit_step", "process_id", "bpmn_id", "completed_at", "total_s", "wait_s", "work_s"),
+        Index("ix_task_feit_bpmn", "bpmn_id", "completed_at"),
+    )
+
+    human_task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    case_id: Mapped[int] = mapped_column(index=True)
+    instance_id: Mapped[int]
+    process_id: Mapped[str] = mapped_column(String(120))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime]
+    total_s: Mapped[float]  # opened until completed
+    wait_s: Mapped[float]  # opened until picked up (durations.py)
+    work_s: Mapped[float]  # picked up until completed
+    waarde: Mapped[str | None] = mapped_column(String(40))  # facts.VALUE_FIELDS: the CAB's date, the outcome
+
+
 class CaseMember(Base):
     """Someone involved in a case beyond its inbrenger and its roles: added, assigned, reassigned."""
 

@@ -112,7 +112,7 @@ def _clean_pg(url: str) -> None:
         if url not in _PG_USERS:  # a database of its own (tests/worker): its users as first cleaned
             _PG_USERS[url] = [dict(row._mapping) for row in connection.execute(users.select())]
         connection.execute(text("TRUNCATE event, human_task, process_instance, casus, login_limit, web_session, "
-                                "toegang_log, app_user RESTART IDENTITY CASCADE"))
+                                "toegang_log, app_user, task_feit RESTART IDENTITY CASCADE"))
         connection.execute(users.insert(), _PG_USERS[url])
         # Back to the bundle _prepare deployed: versions a test deployed are gone, none retired.
         connection.execute(text("TRUNCATE process_default, process_draft"))

@@ -19,6 +19,7 @@ from . import letters  # noqa: F401 - registers the invitation letters' AFTER_AC
 from . import veiligheidskaart as vk  # registers the card's AFTER_ACT hook and mail attachments
 from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to the VHT, case closed
 from .insight import passages  # noqa: F401 - registers the AFTER_ACT hook: elements passed, for the overview
+from .insight import facts  # noqa: F401 - registers the AFTER_ACT hook: each completed task's numbers
 from . import task_page
 from . import mail_status, waiting
 from . import timeline as case_timeline

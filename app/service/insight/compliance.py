@@ -2,7 +2,8 @@
 
 Where the dates live (processes/*.bpmn, forms/):
 - the CAB: the task `Task_CabHouden` (P0); its date is the form's `cab_gehouden_op`, the day it was
-  completed when left out (as the diagrams' two-week timer reads it);
+  completed when left out (as the diagrams' two-week timer reads it); kept with the task's facts
+  (task_feit, facts.py) as is the conversation's outcome;
 - the interventiegesprek: `Task_InterventiegesprekVoeren` in P3 and P4, due `einde_dag(gesprek_datum)`,
   so the conversation's day is the local date of its due_at; held when the chair recorded
   `gesprek_uitkomst` 'gevoerd';
@@ -21,11 +22,11 @@ from datetime import date, datetime, timedelta
 
 from xml.etree import ElementTree
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.engine.clock import TZ
-from persistence.models import Case, ElementPassage, Event, HumanTask, ProcessInstance, ProcessVersion
+from persistence.models import Case, ElementPassage, HumanTask, ProcessInstance, ProcessVersion, TaskFeit
 
 from ..context import Context
 from .diagrams import BPMN, CAMUNDA, process_end_events, process_start_events
@@ -132,17 +133,14 @@ def _conversation_rows(session: Session, filters: Filters, start_ids, end_ids, s
                ElementPassage.bpmn_id.in_(start_ids)), ElementPassage.instance_id, ElementPassage.at)
     if filters.gemeente:
         starts = starts.where(Case.gemeente == filters.gemeente)
-    cab_date = Event.data[("data", "cab_gehouden_op")].as_string()
-    cabs = scoped(select(HumanTask.instance_id, epoch(session, HumanTask.completed_at), cab_date)
-                  .join(Event, and_(Event.type == "task_completed", Event.human_task_id == HumanTask.id))
-                  .where(HumanTask.bpmn_id == CAB_TASK, HumanTask.state == "completed"),
-                  HumanTask.instance_id, HumanTask.completed_at)
-    held = case((and_(HumanTask.state == "completed", Event.data[("data", "gesprek_uitkomst")].as_string() == HELD), 1),
-                else_=0)
-    talks = scoped(select(HumanTask.instance_id, HumanTask.process_id, epoch(session, HumanTask.created_at).label("created"),
-                          epoch(session, HumanTask.due_at).label("due"), held.label("held"))
-                   .outerjoin(Event, and_(Event.type == "task_completed", Event.human_task_id == HumanTask.id))
-                   .where(HumanTask.bpmn_id == CONVERSATION_TASK), HumanTask.instance_id, HumanTask.created_at)
+    # The CAB's date and the conversation's outcome from the narrow task facts (facts.py), not the
+    # completion events' JSON.
+    cabs = scoped(select(TaskFeit.instance_id, epoch(session, TaskFeit.completed_at), TaskFeit.waarde)
+                  .where(TaskFeit.bpmn_id == CAB_TASK), TaskFeit.instance_id, TaskFeit.completed_at)
+    talks = scoped(select(TaskFeit.instance_id, TaskFeit.process_id, epoch(session, TaskFeit.created_at),
+                          epoch(session, TaskFeit.due_at))
+                   .where(TaskFeit.bpmn_id == CONVERSATION_TASK, TaskFeit.waarde == HELD),
+                   TaskFeit.instance_id, TaskFeit.created_at)
     ends = scoped(select(ElementPassage.instance_id, ElementPassage.process_id, at)
                   .where(ElementPassage.process_id.in_(CONVERSATION_PROCESSES), ElementPassage.bpmn_id.in_(end_ids)),
                   ElementPassage.instance_id, ElementPassage.at)
@@ -172,10 +170,9 @@ def _conversations(ctx: Context, session: Session, filters: Filters, now: dateti
         except ValueError:
             day = _day(completed)
         cabs[instance_id].add((completed, day))
-    talks = defaultdict(list)
-    for instance_id, process_id, created, due, held in talk_rows:
-        if held:
-            talks[(instance_id, process_id)].append((created, due))
+    talks = defaultdict(list)  # the conversations held
+    for instance_id, process_id, created, due in talk_rows:
+        talks[(instance_id, process_id)].append((created, due))
     ends = defaultdict(list)
     for instance_id, process_id, at in end_rows:
         ends[(instance_id, process_id)].append(at)

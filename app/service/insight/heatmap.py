@@ -4,7 +4,7 @@ the period, how many are at it now, and the median time spent there (user tasks)
 - passed: distinct instances with a passage of the element in the period (element_passage);
 - now: open tasks of the element (human_task); at a call activity, the instances with an open task
   in the procedure it calls;
-- median: opened until completed, for the element's tasks completed in the period.
+- median: opened until completed, for the element's tasks completed in the period (task_feit).
 Instances of a called diagram are those of the callers' versions deployed with this content.
 """
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from persistence.models import Case, ElementPassage, HumanTask, ProcessInstance, ProcessVersion
+from persistence.models import Case, ElementPassage, HumanTask, ProcessInstance, ProcessVersion, TaskFeit
 
 from ..errors import NotFound
 from .diagrams import all_versions_running, elements, running_versions
-from .durations import aggregate, seconds_between
+from .durations import aggregate
 from .periods import Filters
 
 
@@ -84,19 +84,19 @@ def heatmap(session: Session, process_id: str, number: int | None, filters: Filt
     for bpmn_id, cases_inside in inside.items():
         now[bpmn_id] = now.get(bpmn_id, 0) + len(cases_inside)
 
-    where = [HumanTask.process_id == process_id, HumanTask.state == "completed",
-             HumanTask.completed_at >= filters.utc_from, HumanTask.completed_at < filters.utc_to, *gemeente]
+    # Opened until completed, as stored at each completion (task_feit, facts.py).
+    where = [TaskFeit.process_id == process_id,
+             TaskFeit.completed_at >= filters.utc_from, TaskFeit.completed_at < filters.utc_to, *gemeente]
     if narrowed:
-        where.append(HumanTask.instance_id.in_(instances))
+        where.append(TaskFeit.instance_id.in_(instances))
 
     def base(*columns):
-        q = select(*columns).select_from(HumanTask)
+        q = select(*columns).select_from(TaskFeit)
         if gemeente:
-            q = q.join(Case, Case.id == HumanTask.case_id)
+            q = q.join(Case, Case.id == TaskFeit.case_id)
         return q.where(*where)
 
-    medians = aggregate(session, base, [HumanTask.bpmn_id], literal(0),
-                         {"total": seconds_between(session, HumanTask.completed_at, HumanTask.created_at)}, 1)
+    medians = aggregate(session, base, [TaskFeit.bpmn_id], literal(0), {"total": TaskFeit.total_s}, 1)
     result = {}
     for bpmn_id, shape in shapes.items():
         spread = medians.get((bpmn_id,), ({"total": None}, None))[0]["total"]
