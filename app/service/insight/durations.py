@@ -124,8 +124,13 @@ def aggregate(session: Session, base, keys, month, measures: dict, months: int) 
     # SQLite's group_concat in one pass, and are split, parsed, merged and sorted here in C-level
     # calls: no Python loop over the 100,000 rows.
     joined = [func.group_concat(expr) for expr in measures.values()]
+    if months == 1:  # one month (the heatmap's period): grouped by the key alone, in its index order
+        month = literal(0)
+        query = base(*keys, month, *joined).group_by(*keys)
+    else:
+        query = base(*keys, month, *joined).group_by(*keys, month)
     per_key: dict = {}
-    for row in fetch(session, base(*keys, month, *joined).group_by(*keys, month)):
+    for row in fetch(session, query):
         lists, trend = per_key.setdefault(tuple(row[:n]), ([[] for _ in measures], [None] * months))
         values = [_values(text) for text in row[n + 1:]]
         for merged, part in zip(lists, values):

@@ -96,10 +96,12 @@ def heatmap(session: Session, process_id: str, number: int | None, filters: Filt
             q = q.join(Case, Case.id == TaskFeit.case_id)
         return q.where(*where)
 
-    medians = aggregate(session, base, [TaskFeit.bpmn_id], literal(0), {"total": TaskFeit.total_s}, 1)
+    # Keyed by process and element: the order of the covering index ix_task_feit_step.
+    medians = aggregate(session, base, [TaskFeit.process_id, TaskFeit.bpmn_id], literal(0),
+                        {"total": TaskFeit.total_s}, 1)
     result = {}
     for bpmn_id, shape in shapes.items():
-        spread = medians.get((bpmn_id,), ({"total": None}, None))[0]["total"]
+        spread = medians.get((process_id, bpmn_id), ({"total": None}, None))[0]["total"]
         if bpmn_id in passed or bpmn_id in now or spread:
             result[bpmn_id] = {"naam": shape.name, "soort": shape.kind, "doorlopen": passed.get(bpmn_id, 0),
                                "nu": now.get(bpmn_id, 0),

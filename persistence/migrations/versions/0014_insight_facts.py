@@ -39,7 +39,6 @@ def upgrade() -> None:
     op.create_index('ix_task_feit_case_id', 'task_feit', ['case_id'])
     op.create_index('ix_task_feit_step', 'task_feit',
                     ['process_id', 'bpmn_id', 'completed_at', 'total_s', 'wait_s', 'work_s'])
-    op.create_index('ix_task_feit_bpmn', 'task_feit', ['bpmn_id', 'completed_at'])
     op.execute('ANALYZE task_feit')  # the planner's statistics now, not at the next autovacuum
 
 
@@ -75,7 +74,6 @@ def backfill(bind) -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_task_feit_bpmn', 'task_feit')
     op.drop_index('ix_task_feit_step', 'task_feit')
     op.drop_index('ix_task_feit_case_id', 'task_feit')
     op.drop_table('task_feit')
