@@ -31,7 +31,13 @@ def percentile(values: list[float], fraction: float) -> float | None:
     """Linear interpolation between the closest ranks, as PostgreSQL's percentile_cont."""
     if not values:
         return None
-    ordered = sorted(values)
+    return _at(sorted(values), fraction)
+
+
+def _at(ordered: list[float], fraction: float) -> float | None:
+    """percentile() of values already in order (one sort serves the median and the p90)."""
+    if not ordered:
+        return None
     position = fraction * (len(ordered) - 1)
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
@@ -139,13 +145,16 @@ def aggregate(session: Session, base, keys, month, measures: dict, months: int) 
             trend[row[n]] = percentile(values[0], 0.5)
     result = {}
     for key, (lists, trend) in per_key.items():
-        result[key] = ({name: Spread(len(lists[i]), percentile(lists[i], 0.5), percentile(lists[i], 0.9))
-                        for i, name in enumerate(measures)}, trend)
+        spreads = {}
+        for name, values in zip(measures, lists):
+            values.sort()
+            spreads[name] = Spread(len(values), _at(values, 0.5), _at(values, 0.9))
+        result[key] = (spreads, trend)
     return result
 
 
 def _values(text) -> list[float]:
-    return sorted(map(float, text.split(","))) if text else []
+    return list(map(float, text.split(","))) if text else []
 
 
 def _float(value) -> float | None:
