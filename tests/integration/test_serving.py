@@ -81,7 +81,12 @@ def test_two_web_processes_both_answer_and_stop_cleanly(sqlite_template, tmp_pat
             except OSError:
                 time.sleep(0.2)
         assert status == 200
+        # gunicorn forks its workers one after another (a short random pause between them): the
+        # first may answer before the second exists.
         workers = _children(server.pid)
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.1)
+            workers = _children(server.pid)
         assert len(workers) == 2, workers
 
         # Keep-alive connections opened together; each is held by the worker that accepted it.
