@@ -32,8 +32,10 @@ def _require_visible_for_acting(task_id: int) -> None:
     page), or one of a case they are involved in (its page lists the case's open tasks). Anything
     else does not exist for them: 404, whatever the task's state, so nothing leaks."""
     username = current_username()
+    if service().sees_task(username, task_id):
+        return
     try:
-        service().task_for(username, task_id)
+        service().task_for(username, task_id)  # also a completed task of a case they may see
         return
     except NotFound:
         pass

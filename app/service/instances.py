@@ -1,19 +1,21 @@
 """Loading, saving and projecting one process instance inside a transaction."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.engine.runtime import EngineError, Run
 from app.engine import state_format
 from persistence.models import Case, HumanTask, ProcessInstance, ProcessVersion
 
-from . import events, incidents, notifications
+from . import events, incidents, notifications, seals
 from . import versions
 from .context import Context
 from .errors import InvalidInput, NotFound, ProcessFailed, ServiceError
-from .writes import insert_rows
+from .writes import execute_write, insert_rows
 
 
 def load_run(ctx: Context, instance: ProcessInstance) -> Run:
@@ -32,13 +34,18 @@ AFTER_ACT: list = []
 
 
 def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: Run, log, *, type: str,
-               actor: str, data: dict, task_bpmn_id: str | None = None, human_task_id: int | None = None):
+               actor: str, data: dict, task_bpmn_id: str | None = None, human_task_id: int | None = None,
+               completing: tuple[HumanTask, dict] | None = None):
     """After the engine moved: save it, project the inbox, log the event, queue the mails.
 
     One place for every act (start, completion, message, timer), so none of them can forget a part.
+    `completing`: the task a person completed with this act and its new column values.
     """
     outgoing = run.outgoing()  # drained before saving, so each message is recorded once
-    new_tasks = save_run(ctx, session, instance, run)
+    new_tasks = save_run(ctx, session, instance, run, completing)
+    # Held for the rest of the act: the session keeps objects only while referenced, and the mails
+    # and hooks below each ask for the case (one read instead of one each).
+    case = session.get(Case, instance.case_id)
     event = events.append(
         session, case_id=instance.case_id, instance_id=instance.id, type=type, actor=actor, at=ctx.now(),
         task_bpmn_id=task_bpmn_id, human_task_id=human_task_id,
@@ -49,7 +56,6 @@ def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: R
     notifications.enqueue(session, instance.case_id, event.seq, outgoing, new_tasks, ctx.now(), ctx.base_url)
     escalations = [item for item in outgoing if item["kind"] == "escalation"]
     if escalations:
-        case = session.get(Case, instance.case_id)
         case.signalen = [*(case.signalen or []), *(
             {"code": item.get("code") or item["name"], "omschrijving": notifications.describe_escalation(item),
              "at": ctx.now().isoformat()} for item in escalations)]
@@ -65,19 +71,61 @@ def record_act(ctx: Context, session: Session, instance: ProcessInstance, run: R
     return event
 
 
-def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[dict]:
-    """Write the engine state and the columns people and the timer worker query; the new tasks."""
+def save_run(ctx: Context, session: Session, instance: ProcessInstance, run: Run,
+             completing: tuple[HumanTask, dict] | None = None) -> list[dict]:
+    """Write the engine state and the columns people and the timer worker query (and the
+    completed task's row: after the instance's, the lock order of every act); the new tasks."""
     now = ctx.now()
-    instance.state = run.dump()
-    instance.serializer_version = state_format.column_value()  # ours and SpiffWorkflow's: "v2/1.5"
-    instance.next_timer_at = run.next_timer_at()
-    instance.waiting_messages = run.waiting_messages()
-    instance.updated_at = now
+    values = dict(state=run.dump(), serializer_version=state_format.column_value(),  # "v2/1.5"
+                  next_timer_at=run.next_timer_at(), waiting_messages=run.waiting_messages(), updated_at=now)
     if run.completed and instance.status != "completed":
-        instance.status = "completed"
-        instance.eindstatus = run.end_state()
-        instance.completed_at = now
+        values.update(status="completed", eindstatus=run.end_state(), completed_at=now)
+    write_instance(session, instance, values)
+    if completing is not None:
+        write_task(session, *completing)
     return project_tasks(ctx, session, instance, run)
+
+
+_INSTANCE_TABLE = ProcessInstance.__table__
+_UPDATE_INSTANCE = update(_INSTANCE_TABLE).where(
+    _INSTANCE_TABLE.c.id == bindparam("b_id"), _INSTANCE_TABLE.c.version == bindparam("b_version")
+).values(version=bindparam("b_next"))
+
+
+def write_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
+    """Write these columns of the instance as the ORM's flush would, under the same optimistic
+    lock (a stale version is a Conflict), with one plain UPDATE: a flush costs several times the
+    statement, and this runs on every act."""
+    if inspect(instance).modified:  # changed elsewhere in this act (a migration): one flush writes all
+        for name, value in values.items():
+            setattr(instance, name, value)
+        return
+    version = instance.version
+    result = execute_write(session, _UPDATE_INSTANCE, {**values, "b_id": instance.id, "b_version": version,
+                                                        "b_next": version + 1})
+    if result.rowcount != 1:
+        raise StaleDataError(f"process_instance {instance.id}: version {version} is no longer current")
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+    set_committed_value(instance, "version", version + 1)
+    seals.touch(session, instance.case_id)
+
+
+_UPDATE_OPEN_TASK = update(_TASK_TABLE).where(_TASK_TABLE.c.id == bindparam("b_id"), _TASK_TABLE.c.state == "open")
+
+
+def write_task(session: Session, task: HumanTask, values: dict) -> None:
+    """Write these columns of an open task with one plain UPDATE (see write_instance); a task that
+    is no longer open (completed or cancelled meanwhile) is a Conflict."""
+    if inspect(task).modified:
+        for name, value in values.items():
+            setattr(task, name, value)
+        return
+    if execute_write(session, _UPDATE_OPEN_TASK, {**values, "b_id": task.id}).rowcount != 1:
+        raise StaleDataError(f"human_task {task.id} is no longer open")
+    for name, value in values.items():
+        set_committed_value(task, name, value)
+    seals.touch(session, task.case_id)
 
 
 def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[dict]:

@@ -70,8 +70,14 @@ def _user_emails(session: Session, usernames) -> list[str]:
     names = list(dict.fromkeys(u for u in usernames if u))
     if not names:
         return []
-    emails = {u.username: u.email for u in session.scalars(select(User).where(User.username.in_(names)))}
-    return [emails[n] for n in names if emails.get(n)]
+    # An act often mails the same people several times (the inbrenger): each address read once
+    # per transaction.
+    known = session.info.setdefault("user_emails", {})
+    missing = [n for n in names if n not in known]
+    if missing:
+        found = dict(session.execute(select(User.username, User.email).where(User.username.in_(missing))).all())
+        known.update({n: found.get(n) for n in missing})
+    return [known[n] for n in names if known.get(n)]
 
 
 def card_recipients(session: Session, case: Case, data: dict, lijst: str) -> tuple[list[str], list[str]]:

@@ -75,6 +75,21 @@ def watch(sessions: sessionmaker) -> None:
     @event.listens_for(sessions, "after_rollback")
     def _ended(session):
         session.info.pop(WROTE, None)
+        _forget_caches(session)
+
+    @event.listens_for(sessions, "after_soft_rollback")
+    def _rolled_back(session, _previous):  # also a SAVEPOINT's: what it read may be gone
+        _forget_caches(session)
+
+
+# What an act remembers of what it read, valid only inside its transaction: the case's last
+# event (events.py), a task's first claim (insight/facts.py), users' addresses (notifications.py).
+TRANSACTION_CACHES = ("event_heads", "first_claims", "user_emails")
+
+
+def _forget_caches(session) -> None:
+    for key in TRANSACTION_CACHES:
+        session.info.pop(key, None)
 
 
 def _snapshot(info: dict) -> dict:

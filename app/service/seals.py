@@ -14,6 +14,7 @@ UPDATE or DELETE): every writer goes through `ctx.transaction()`, which hands th
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, event as sa_event, exists, func, or_, select, text
@@ -109,6 +110,11 @@ _CASE_WITH_FLAGS = select(
     *(exists().where(model.case_id == _CASE) for model in _MAYBE_EMPTY.values()),
 ).where(Case.id == _CASE)
 _CASE_WIDTH = len(_columns(Case))
+_LAST = select(AuditSeal).where(AuditSeal.chain == bindparam("chain")).order_by(AuditSeal.seq.desc()).limit(1).subquery()
+# When sealing: the same row with the chain's last seal (seq, mac, parts) after it, one statement.
+_CASE_WITH_FLAGS_AND_SEAL = _CASE_WITH_FLAGS.add_columns(
+    select(_LAST.c.seq).scalar_subquery(), select(_LAST.c.mac).scalar_subquery(),
+    select(_LAST.c.parts).scalar_subquery())
 
 
 # The tasks grow with the case (a loop adds one per pass). Digesting all of them at every act made
@@ -166,17 +172,19 @@ def _task_parts(connection, case_id: int, key: AuditKey, last: dict | None) -> d
 
 
 def case_parts(session: Session, case_id: int, key: AuditKey, last: dict | None = None,
-               legacy: bool = False) -> dict[str, str]:
+               legacy: bool = False, row=None) -> dict[str, str]:
     """The digest of each audited part of the case as it is in the database now; {} if it is gone.
     `last`: the parts of the case's last seal, when sealing (the tasks closed since are added to its
     sum); verify leaves it out, so everything is computed from the rows. `legacy`: the tasks as one
-    part, as seals before the count-and-sum format held them."""
+    part, as seals before the count-and-sum format held them. `row`: the case row with its flags,
+    when the caller read it already (sealing reads it with the last seal)."""
     connection = session.connection()  # Core, not the ORM's execute: these run at every commit
     params = {"case_id": case_id}
-    row = connection.execute(_CASE_WITH_FLAGS, params).first()
+    if row is None:
+        row = connection.execute(_CASE_WITH_FLAGS, params).first()
     if row is None:
         return {}
-    head_seq, head_hash, *flags = row[_CASE_WIDTH:]
+    head_seq, head_hash, *flags = row[_CASE_WIDTH:_CASE_WIDTH + 2 + len(_MAYBE_EMPTY)]
     found = {"casus": [tuple(row[:_CASE_WIDTH])]}
     found["procedures"] = [tuple(r) for r in connection.execute(_PART_QUERIES["procedures"], params)]
     found["gebeurtenissen"] = [(head_seq, head_hash)] if head_seq is not None else []
@@ -217,18 +225,33 @@ _LAST_SEAL = (select(AuditSeal.seq, AuditSeal.mac, AuditSeal.parts).where(AuditS
 _INSERT_SEAL = AuditSeal.__table__.insert()
 
 
-def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts_of, now: datetime) -> None:
-    """`parts_of(last_parts)`: the parts now, given the chain's last seal's parts (or None)."""
-    connection = session.connection()
-    last = connection.execute(_LAST_SEAL, {"chain": chain}).first()
-    parts = parts_of(last.parts if last else None)
+def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts: dict, last, now: datetime) -> None:
+    """A seal of `parts` after `last` (the chain's last seal: seq, mac, parts; or None)."""
     if not parts:
         return  # the case is gone
     if last is not None and last.parts == parts:
         return  # nothing audited changed (a flush that set a value to what it was)
     seq, prev = (last.seq + 1, last.mac) if last else (1, "")
-    connection.execute(_INSERT_SEAL, dict(chain=chain, case_id=case_id, seq=seq, at=now, parts=parts, digest=digest(parts),
-                                          mac=seal_mac(key, chain, seq, now, parts, prev)))
+    session.connection().execute(_INSERT_SEAL, dict(
+        chain=chain, case_id=case_id, seq=seq, at=now, parts=parts, digest=digest(parts),
+        mac=seal_mac(key, chain, seq, now, parts, prev)))
+
+
+def _seal_case(session: Session, key: AuditKey, case_id: int, now: datetime) -> None:
+    chain = case_chain(case_id)
+    row = session.connection().execute(_CASE_WITH_FLAGS_AND_SEAL, {"case_id": case_id, "chain": chain}).first()
+    if row is None:
+        return  # the case is gone
+    seq, mac, parts = row[-3:]
+    last = _Last(seq, mac, parts) if seq is not None else None
+    _append(session, key, chain, case_id, case_parts(session, case_id, key, parts, row=row), last, now)
+
+
+@dataclass(frozen=True)
+class _Last:
+    seq: int
+    mac: str
+    parts: dict
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -251,10 +274,10 @@ def seal_pending(session: Session) -> None:
         if versions:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext('vht:procesversies'))"))
     for case_id in cases:
-        _append(session, key, case_chain(case_id), case_id,
-                lambda last, case_id=case_id: case_parts(session, case_id, key, last), now)
+        _seal_case(session, key, case_id, now)
     if versions:
-        _append(session, key, VERSIONS_CHAIN, None, lambda _last: versions_parts(session), now)
+        last = session.connection().execute(_LAST_SEAL, {"chain": VERSIONS_CHAIN}).first()
+        _append(session, key, VERSIONS_CHAIN, None, versions_parts(session), last, now)
 
 
 @sa_event.listens_for(Session, "after_flush")

@@ -506,6 +506,14 @@ class Service:
             task = access.require_task_to_read(session, users.require_user(session, username), task_id)
             return task, task.case, tasks.draft_for(session, task_id, username)
 
+    def sees_task(self, username: str, task_id: int) -> bool:
+        """Whether the task is one this user may work on (their own, or offered to their roles in
+        scope): task_for's first check alone, in one narrow query (the API's acting path)."""
+        with self.ctx.reading() as session:
+            user = users.require_user(session, username)
+            return session.scalar(select(HumanTask.id).where(HumanTask.id == task_id,
+                                                             access.visible_task_clause(user))) is not None
+
     def submitted(self, username: str, task_id: int) -> "case_timeline.Submitted | None":
         """What was submitted with a completed task: values labelled by its form, who, when."""
         with self.ctx.reading() as session:

@@ -12,6 +12,7 @@ from app.formdefs import FormValidationError
 from persistence.models import Case, CaseMember, HumanTask, TaskDraft, User
 
 from . import events, form_context, incidents, people, task_rules, veiligheidskaart
+from .insight import facts
 from .access import check_offered, in_scope
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -117,7 +118,7 @@ def _card_version(session: Session, task: HumanTask) -> int | None:
 
 _TASK_FOR_COMPLETION = (
     select(HumanTask, User, exists().where(TaskDraft.human_task_id == HumanTask.id).label("has_draft"),
-           *events.head_columns(HumanTask.case_id))
+           facts.first_claim_column(HumanTask.id), *events.head_columns(HumanTask.case_id))
     .join(User, and_(User.username == bindparam("actor"), User.actief.is_(True)))
     .where(HumanTask.id == bindparam("task_id"))
     .options(joinedload(HumanTask.instance), joinedload(HumanTask.case))
@@ -130,8 +131,9 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     if row is None:
         require_user(session, actor)
         _open_task(session, task_id)  # raises the right NotFound
-    task, user, has_draft, head_seq, head_hash = row
+    task, user, has_draft, first_claim, head_seq, head_hash = row
     events.remember_head(session, task.case_id, head_seq, head_hash)
+    facts.remember_first_claim(session, task.id, first_claim)
     _open_task(session, task_id)  # the state check (no query: the task is in the session)
     check_may_work(user, task)
     instance = task.instance
@@ -156,12 +158,10 @@ def complete(ctx: Context, session: Session, task_id: int, data: dict, actor: st
     # instance then makes this save wait and fail with a Conflict instead of a deadlock).
     people.note_organisation(session, task.case_id, user, task.role)
     people.record_choices(ctx, session, task.case, forms.get(task.form_key), values, user.username)
-    task.state = "completed"
-    task.completed_at = ctx.now()
-    task.completed_by = user.username
-    task.assignee = task.assignee or user.username
+    done = dict(state="completed", completed_at=ctx.now(), completed_by=user.username,
+                assignee=task.assignee or user.username)
     record_act(ctx, session, instance, run, log, type="task_completed", actor=user.username,
-               task_bpmn_id=task.bpmn_id, human_task_id=task.id,
+               task_bpmn_id=task.bpmn_id, human_task_id=task.id, completing=(task, done),
                data={"process_id": task.process_id, "task": task.name, "data": values})
     if has_draft:
         session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))

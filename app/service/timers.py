@@ -83,11 +83,14 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
         # The due condition in the locking query (PostgreSQL re-checks it on the row as committed
         # once the lock is had): a row another worker holds is skipped and one that is no longer
         # due comes back empty, neither loaded.
-        instance = session.scalars(select(ProcessInstance).where(
+        # The case's last event comes along, so the act's event needs no query of its own.
+        row = session.execute(select(ProcessInstance, *events.head_columns(ProcessInstance.case_id)).where(
             ProcessInstance.id == instance_id, ProcessInstance.status == "running",
-            ProcessInstance.next_timer_at < now).with_for_update(skip_locked=True)).first()
-        if instance is None:
+            ProcessInstance.next_timer_at < now).with_for_update(of=ProcessInstance, skip_locked=True)).first()
+        if row is None:
             return None
+        instance, head_seq, head_hash = row
+        events.remember_head(session, instance.case_id, head_seq, head_hash)
         return fire_in(ctx, session, instance, now)
 
 

@@ -1,4 +1,5 @@
-"""Plain INSERTs of rows written on every act (events, inbox rows, element passages).
+"""Plain INSERTs and UPDATEs of rows written on every act (events, inbox rows, element passages,
+the instance's state).
 
 Through the session's connection (Core) rather than `session.execute(insert(Model), rows)`: the
 ORM's bulk-insert path costs about twice the statement itself, and these rows are never loaded
@@ -17,8 +18,13 @@ from .request_unit import READING, WROTE
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    execute_write(session, table.insert(), rows)
+
+
+def execute_write(session: Session, statement, params=None):
+    """A plain INSERT, UPDATE or DELETE in the session's transaction, with the ORM path's guards."""
     connection = session.connection()
     if session.info.get(READING) or connection.get_execution_options().get(READ_ONLY):
         raise WriteInReadOnlySession("write statement in a read-only operation")
     session.info[WROTE] = True
-    connection.execute(table.insert(), rows)
+    return connection.execute(statement, params)

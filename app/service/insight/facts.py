@@ -24,6 +24,16 @@ VALUE_FIELDS = {"Task_CabHouden": "cab_gehouden_op", "Task_InterventiegesprekVoe
 _FIRST_CLAIM = select(func.min(Event.at)).where(Event.type == "task_claimed")
 
 
+def first_claim_column(task_id_column):
+    """The task's first claim, as a column of another query (the completion's own read)."""
+    return _FIRST_CLAIM.where(Event.human_task_id == task_id_column).scalar_subquery().label("first_claim")
+
+
+def remember_first_claim(session, task_id: int, at) -> None:
+    """The first claim as read in this transaction: the fact need not query it again."""
+    session.info.setdefault("first_claims", {})[task_id] = at
+
+
 def fact_row(task: HumanTask, first_claim, data: dict) -> dict:
     """Picked up: the first claim; else at once when it had an assignee; else when completed."""
     picked = first_claim or (task.created_at if task.assignee else task.completed_at)
@@ -43,7 +53,9 @@ def after_act(ctx, session, instance, event, outgoing) -> None:
     task = session.get(HumanTask, event.human_task_id)  # the completed task, already in the session
     if task is None or task.state != "completed" or task.completed_at is None:
         return
-    claimed = session.execute(_FIRST_CLAIM.where(Event.human_task_id == task.id)).scalar()
+    known = session.info.get("first_claims", {})
+    claimed = known.pop(task.id) if task.id in known else \
+        session.execute(_FIRST_CLAIM.where(Event.human_task_id == task.id)).scalar()
     insert_rows(session, _TABLE, [fact_row(task, claimed, (event.data or {}).get("data"))])
 
 
