@@ -28,9 +28,9 @@ CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 # At most this many statements per request (PostgreSQL: one more for a completion, the seal's row lock).
 AT_MOST = {
-    "api_complete": {"sqlite": 31, "postgresql": 32},
+    "api_complete": {"sqlite": 27, "postgresql": 28},
     "task_page_get": {"sqlite": 20, "postgresql": 20},
-    "task_page_post": {"sqlite": 28, "postgresql": 29},
+    "task_page_post": {"sqlite": 26, "postgresql": 27},
     "api_inbox": {"sqlite": 6, "postgresql": 6},
     "werkbak": {"sqlite": 10, "postgresql": 10},
 }
