@@ -17,7 +17,7 @@ A case someone may not see does not exist for them (NotFound, not a hint that it
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, false, or_, select
+from sqlalchemy import bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from persistence.models import Case, CaseMember, CaseOrganisation, HumanTask, User
@@ -111,6 +111,22 @@ def visible_task_clause(user: User):
     if is_auditor(user):
         return HumanTask.id.is_not(None)
     return or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username, _offered_clause(user))
+
+
+_VISIBLE_TASK_IDS: dict[tuple, object] = {}
+
+
+def visible_task_id(user: User):
+    """SELECT HumanTask.id WHERE id = :task_id and visible_task_clause(user): built once per
+    user and scope (the API's check before every act), not per request."""
+    key = (user.username, tuple(user.rollen or ()), user.gemeente, user.organisatie)
+    statement = _VISIBLE_TASK_IDS.get(key)
+    if statement is None:
+        if len(_VISIBLE_TASK_IDS) >= 1000:
+            _VISIBLE_TASK_IDS.clear()
+        statement = _VISIBLE_TASK_IDS[key] = select(HumanTask.id).where(
+            HumanTask.id == bindparam("task_id"), visible_task_clause(user))
+    return statement
 
 
 def require_task(session: Session, user: User, task_id: int) -> HumanTask:

@@ -511,8 +511,7 @@ class Service:
         scope): task_for's first check alone, in one narrow query (the API's acting path)."""
         with self.ctx.reading() as session:
             user = users.require_user(session, username)
-            return session.scalar(select(HumanTask.id).where(HumanTask.id == task_id,
-                                                             access.visible_task_clause(user))) is not None
+            return session.scalar(access.visible_task_id(user), {"task_id": task_id}) is not None
 
     def submitted(self, username: str, task_id: int) -> "case_timeline.Submitted | None":
         """What was submitted with a completed task: values labelled by its form, who, when."""

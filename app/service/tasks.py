@@ -230,11 +230,16 @@ def reassign(ctx: Context, session: Session, task_id: int, to: str, reason: str,
 def next_task_for(session: Session, case_id: int, username: str) -> HumanTask | None:
     """The user's next open task in the same case: their own first, then one for their roles."""
     user = require_user(session, username)
-    roles = [r for r in (user.rollen or [])]
-    return session.scalars(
-        select(HumanTask)
-        .where(HumanTask.case_id == case_id, HumanTask.state == "open",
-               (HumanTask.assignee == username) | (HumanTask.assignee.is_(None) & HumanTask.role.in_(roles or ["-"])))
-        .order_by((HumanTask.assignee == username).desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-        .limit(1)
-    ).first()
+    return session.scalars(_NEXT_TASK, {"case_id": case_id, "username": username,
+                                        "roles": list(user.rollen or []) or ["-"]}).first()
+
+
+# Built once: it answers every completion (the API's next_task).
+_MINE = HumanTask.assignee == bindparam("username")
+_NEXT_TASK = (
+    select(HumanTask)
+    .where(HumanTask.case_id == bindparam("case_id"), HumanTask.state == "open",
+           _MINE | (HumanTask.assignee.is_(None) & HumanTask.role.in_(bindparam("roles", expanding=True))))
+    .order_by(_MINE.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    .limit(1)
+)

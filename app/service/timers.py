@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import bindparam, or_, select, text, update
 
 from app.engine import clock as clock_mod
 from app.engine.runtime import EngineError
@@ -75,6 +75,13 @@ def release(ctx: Context, ids: list[int], holder: int) -> None:
                         .execution_options(synchronize_session=False))
 
 
+# Built once (a worker runs it per due instance). The case's last event comes along, so the act's
+# event needs no query of its own.
+_LOCK_IF_DUE = select(ProcessInstance, *events.head_columns(ProcessInstance.case_id)).where(
+    ProcessInstance.id == bindparam("instance_id"), ProcessInstance.status == "running",
+    ProcessInstance.next_timer_at < bindparam("now")).with_for_update(of=ProcessInstance, skip_locked=True)
+
+
 def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult | None:
     """Fire what is due in one instance at `now`; None when another worker got there first or a
     person's act meanwhile left nothing due (then the row is not loaded at all)."""
@@ -83,10 +90,7 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
         # The due condition in the locking query (PostgreSQL re-checks it on the row as committed
         # once the lock is had): a row another worker holds is skipped and one that is no longer
         # due comes back empty, neither loaded.
-        # The case's last event comes along, so the act's event needs no query of its own.
-        row = session.execute(select(ProcessInstance, *events.head_columns(ProcessInstance.case_id)).where(
-            ProcessInstance.id == instance_id, ProcessInstance.status == "running",
-            ProcessInstance.next_timer_at < now).with_for_update(of=ProcessInstance, skip_locked=True)).first()
+        row = session.execute(_LOCK_IF_DUE, {"instance_id": instance_id, "now": now}).first()
         if row is None:
             return None
         instance, head_seq, head_hash = row
