@@ -1,4 +1,4 @@
-"""The werkbak at scale, on PostgreSQL: 100,000 open tasks, p50/p95 of the API's role tab and search.
+"""The werkbak at scale, on PostgreSQL (or `--sqlite`): 100,000 open tasks, p50/p95 of the API's role tab and search.
 
 A fresh database gets the schema (migrations), the processes and a few users, then 100,000 open
 tasks in bulk (rows as the product writes them: cases with reference VHT-<year>-<nnnnn>, the
@@ -15,7 +15,7 @@ token, as a program would call it), ROUNDS rounds, each query in turn:
 Prints p50/p95 per query in ms. `--code DIR` runs another checkout's code (e.g. a worktree at an
 older commit) with this script, for a before/after on the same data shape.
 
-    .venv/bin/python bench/inbox_scale.py [--tasks 100000] [--rounds 200] [--code /tmp/h5-before]
+    .venv/bin/python bench/inbox_scale.py [--tasks 100000] [--rounds 200] [--code /tmp/h5-before] [--sqlite]
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -113,14 +114,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--code", default=str(ROOT), help="checkout whose app is measured (default: this one)")
     parser.add_argument("--keep", metavar="NAME", help="keep the seeded database under this name (and reuse it)")
+    parser.add_argument("--sqlite", action="store_true",
+                        help="SQLite instead: a fresh file in a temporary folder (its search goes through FTS5)")
     args = parser.parse_args()
     name = args.keep or f"vht_bench_inbox_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        fresh = not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if fresh:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    if args.sqlite:
+        admin, fresh = None, True
+        url = f"sqlite:///{tempfile.mkdtemp()}/inbox_scale.sqlite"
+    else:
+        admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            fresh = not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if fresh:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    print(f"database: {'sqlite' if args.sqlite else 'postgresql'}")
     try:
         service = Service(url, CODE / "processes", CODE / "forms")
         service.init_db()  # on a kept database: its migrations up to this code's head
@@ -162,7 +170,7 @@ def main() -> None:
             print(f"{label:12} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 95):7.1f} ms")
         service.engine.dispose()
     finally:
-        if not args.keep:
+        if admin is not None and not args.keep:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from app.engine.clock import TZ
 from persistence.models import Case, HumanTask, Incident, User
 
+from . import search
 from .access import is_auditor, offered_parts
 from .context import Context
 
@@ -222,7 +223,7 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
     elif deadline == "geen":
         where.append(HumanTask.due_at.is_(None))
     if search and search.strip():  # each way to match is a walk of its own, so each can use its index
-        branches = [and_(branch, way) for branch in branches for way in search_branches(search)]
+        branches = [and_(branch, way) for branch in branches for way in search_branches(session, search)]
 
     # The count stops at COUNT_CAP: each walk reads at most that many rows (a union: a task found
     # two ways counts once).
@@ -269,15 +270,7 @@ def inbox(ctx: Context, session: Session, user: User, *, tab: str = "mijn", proc
                      capped=total > COUNT_CAP, next=next_, prev=prev)
 
 
-def search_branches(text: str) -> list:
+def search_branches(session: Session, text: str) -> list:
     """The ways a task matches a search: its case's reference or the child's initials contain
-    `text`, or its own name does (any case). PostgreSQL finds each through a trigram index
-    (migration 0012); SQLite reads the cases, and walks the tab's index for the names."""
-    term = f"%{_escape_like(text.strip().lower())}%"
-    cases = select(Case.id).where(or_(func.lower(Case.referentie).like(term, escape="\\"),
-                                      func.lower(Case.jeugdige_initialen).like(term, escape="\\")))
-    return [HumanTask.case_id.in_(cases), func.lower(HumanTask.name).like(term, escape="\\")]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    `text`, or its own name does (any case); each through an index (search.py)."""
+    return [HumanTask.case_id.in_(search.cases_matching(session, text)), search.task_name_matches(session, text)]

@@ -21,6 +21,7 @@ from . import vht_vervolg  # noqa: F401 - registers the AFTER_ACT hook: back to 
 from .insight import passages  # noqa: F401 - registers the AFTER_ACT hook: elements passed, for the overview
 from .insight import facts  # noqa: F401 - registers the AFTER_ACT hook: each completed task's numbers
 from . import task_page
+from . import search as search_mod
 from . import mail_status, waiting
 from . import timeline as case_timeline
 from . import checkpoints, seals
@@ -469,8 +470,7 @@ class Service:
             user = users.require_user(session, username)
             query = select(Case).where(access.visible_case_clause(user))
             if search:
-                term = f"%{search.strip().lower()}%"
-                query = query.where(func.lower(Case.referentie).like(term) | func.lower(Case.jeugdige_initialen).like(term))
+                query = query.where(Case.id.in_(search_mod.cases_matching(session, search)))
             rows = session.scalars(query.order_by(Case.id.desc()).limit(limit)).all()
             for row in rows:
                 _ = row.instances

@@ -135,6 +135,34 @@ def test_search_by_reference_initials_and_task_name_within_the_access_rules(serv
     assert found("tom", "%") == [] and found("tom", "_") == []
 
 
+def test_search_follows_renamed_and_removed_rows_and_takes_any_character(service):
+    """SQLite answers a search of three characters or more from its FTS5 tables (migration 0015),
+    kept by triggers: a renamed task or case is found by its new text only, a removed case not at
+    all; quotes and FTS5's operators in a search are plain characters (PostgreSQL: the same answers
+    from the rows)."""
+    renamed, removed, kept = seed(service, [{"initialen": "QWE", "name": "Oude naam"},
+                                            {"initialen": "QWE", "name": "Weg te halen"},
+                                            {"initialen": "RTY", "name": 'Taak "met" aanhalingstekens AND OR*'}])
+    case_of = {i: service.task(i).case_id for i in (renamed, removed, kept)}
+
+    def found(term):
+        return sorted(r.task.id for r in service.inbox("vera", tab="rol", search=term).rows)
+
+    assert found("oude") == [renamed] and found("qwe") == sorted([renamed, removed])
+    with service.engine.begin() as connection:
+        connection.execute(HumanTask.__table__.update().where(HumanTask.id == renamed).values(name="Nieuwe naam"))
+        connection.execute(Case.__table__.update().where(Case.id == case_of[renamed]).values(jeugdige_initialen="UIO"))
+        connection.execute(HumanTask.__table__.delete().where(HumanTask.id == removed))
+        connection.execute(ProcessInstance.__table__.delete().where(ProcessInstance.case_id == case_of[removed]))
+        connection.execute(Case.__table__.delete().where(Case.id == case_of[removed]))
+    assert found("oude") == [] and found("nieuwe") == [renamed]
+    assert found("qwe") == [] and found("uio") == [renamed] and found("weg te") == []
+    assert found('"met"') == [kept] and found("and or*") == [kept] and found('ens AND') == [kept]
+    assert found('"') == [kept] and found("*") == [kept] and found("nergens") == []
+    assert [c.id for c in service.visible_cases("anna", search="rty")] == [case_of[kept]]
+    assert [c.id for c in service.visible_cases("anna", search="%")] == []
+
+
 # --- plans --------------------------------------------------------------------------------------
 
 def _statements(service, run) -> list[tuple[str, object]]:
@@ -196,6 +224,9 @@ def test_each_tab_walks_its_index_after_analyze(service, clock):
     if sqlite:  # (PostgreSQL sorts a few hundred rows itself here; at 100,000 it walks this index too)
         for plan in _walk_plans(service, "rik", tab="rol", sort="nieuw"):
             assert "ix_task_role_created" in plan, plan
+    if sqlite:  # SQLite: the search goes through the FTS5 trigram tables (migration 0015).
+        plans = "\n".join(_walk_plans(service, "rik", tab="rol", search="qzx"))
+        assert "VIRTUAL TABLE INDEX" in plans and "zoek_casus" in plans and "zoek_taak" in plans, plans
     if not sqlite:  # PostgreSQL: the search can go through the trigram indexes (pg_trgm, migration 0012).
         # With 3,000 cases reading the table costs less than any index, so the planner is held to
         # bitmap scans here (which index serves the LIKE); at 100,000 it picks these indexes itself
