@@ -12,6 +12,7 @@ token, as a program would call it), ROUNDS rounds, each query in turn:
   zoek ref     GET /api/tasks?tab=rol&search=<5 digits of a reference>
   zoek init    GET /api/tasks?tab=rol&search=<initials>
   zoek taak    GET /api/tasks?tab=rol&search=<part of a task name>
+  zoek niets   GET /api/tasks?tab=rol&search=qzxw             (matches nothing)
 Prints p50/p95 per query in ms. `--code DIR` runs another checkout's code (e.g. a worktree at an
 older commit) with this script, for a before/after on the same data shape.
 
@@ -154,7 +155,8 @@ def main() -> None:
         queries = {"rol": "/api/tasks?tab=rol", "rol, verder": page2,
                    "zoek ref": f"/api/tasks?tab=rol&search={reference[-5:]}",
                    "zoek init": f"/api/tasks?tab=rol&search={initials}",
-                   "zoek taak": "/api/tasks?tab=rol&search=gesprek"}
+                   "zoek taak": "/api/tasks?tab=rol&search=gesprek",
+                   "zoek niets": "/api/tasks?tab=rol&search=qzxw"}  # found nowhere: nothing stops a walk early
         timings: dict[str, list[float]] = {label: [] for label in queries}
         for label, url_ in queries.items():  # warm-up, and a check that each answers
             response = client.get(url_, headers=headers)
@@ -173,7 +175,8 @@ def main() -> None:
         if admin is not None and not args.keep:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if admin is not None:
+            admin.dispose()
 
 
 if __name__ == "__main__":

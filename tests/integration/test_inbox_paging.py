@@ -163,6 +163,17 @@ def test_search_follows_renamed_and_removed_rows_and_takes_any_character(service
     assert [c.id for c in service.visible_cases("anna", search="%")] == []
 
 
+def test_a_task_name_in_many_tasks_is_found_by_the_walk(service, monkeypatch):
+    from app.service import search
+
+    ids = seed(service, [{"name": "Gesprek voeren"}, {"name": "Gesprek plannen"}, {"name": "Iets anders"}])
+    expected = sorted(ids[:2])
+    assert sorted(r.task.id for r in service.inbox("vera", tab="rol", search="gesprek").rows) == expected
+    monkeypatch.setattr(search, "COMMON_NAME", 1)  # two matches are now "many": tested along the walk
+    assert sorted(r.task.id for r in service.inbox("vera", tab="rol", search="gesprek").rows) == expected
+    assert service.inbox("vera", tab="rol", search="gesprek").total == 2
+
+
 # --- plans --------------------------------------------------------------------------------------
 
 def _statements(service, run) -> list[tuple[str, object]]:
@@ -226,7 +237,11 @@ def test_each_tab_walks_its_index_after_analyze(service, clock):
             assert "ix_task_role_created" in plan, plan
     if sqlite:  # SQLite: the search goes through the FTS5 trigram tables (migration 0015).
         plans = "\n".join(_walk_plans(service, "rik", tab="rol", search="qzx"))
-        assert "VIRTUAL TABLE INDEX" in plans and "zoek_casus" in plans and "zoek_taak" in plans, plans
+        assert "VIRTUAL TABLE INDEX" in plans and "zoek_casus" in plans, plans
+        # The task names: the matches are looked up first (few: a list of ids; many: the walk tests each name).
+        lookups = [(s, p) for s, p in _statements(service, lambda: service.inbox("rik", tab="rol", search="qzx"))
+                   if "zoek_taak" in s]
+        assert lookups and "VIRTUAL TABLE INDEX" in _plan(service, *lookups[0]), lookups
     if not sqlite:  # PostgreSQL: the search can go through the trigram indexes (pg_trgm, migration 0012).
         # With 3,000 cases reading the table costs less than any index, so the planner is held to
         # bitmap scans here (which index serves the LIKE); at 100,000 it picks these indexes itself
