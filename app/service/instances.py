@@ -111,6 +111,22 @@ def write_instance(session: Session, instance: ProcessInstance, values: dict) ->
     seals.touch(session, instance.case_id)
 
 
+_CASE_TABLE = Case.__table__
+_UPDATE_CASE = update(_CASE_TABLE).where(_CASE_TABLE.c.id == bindparam("b_id"))
+
+
+def write_case(session: Session, case: Case, values: dict) -> None:
+    """Write these columns of the case with one plain UPDATE (see write_instance)."""
+    if inspect(case).modified:
+        for name, value in values.items():
+            setattr(case, name, value)
+        return
+    execute_write(session, _UPDATE_CASE, {**values, "b_id": case.id})
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+    seals.touch(session, case.id)
+
+
 _UPDATE_OPEN_TASK = update(_TASK_TABLE).where(_TASK_TABLE.c.id == bindparam("b_id"), _TASK_TABLE.c.state == "open")
 
 

@@ -20,7 +20,7 @@ from persistence.models import Case, HumanTask, ProcessInstance
 from . import events
 from .context import Context
 from .errors import ProcessFailed
-from .instances import AFTER_ACT, version_for_start
+from .instances import AFTER_ACT, version_for_start, write_case
 
 PROCESS_ID = "p7_vht_vervolg"
 DECISION_TASK = "Task_VervolgBepalen"
@@ -70,9 +70,8 @@ def after_act(ctx: Context, session: Session, instance: ProcessInstance, event, 
     # Only an ending instance can close the case; any other act of a closed case reopens it.
     status = _case_status(session, case.id) if instance.status == "completed" else OPEN
     if status != case.status:
-        case.status = status
         # The retention term runs from the end of the case (app/service/retention.py).
-        case.afgesloten_op = ctx.now() if status == CLOSED else None
+        write_case(session, case, {"status": status, "afgesloten_op": ctx.now() if status == CLOSED else None})
         events.append(session, case_id=case.id, instance_id=instance.id, actor=events.SYSTEM, at=ctx.now(),
                       type="casus_afgesloten" if status == CLOSED else "casus_heropend", data={"status": status})
 
