@@ -18,6 +18,7 @@ from app.engine.vk_ontvangers import email_of_none, vk_ontvangers, zonder_email
 from persistence.models import Case, HumanTask, OutboxAttachment, OutboxMessage, User
 
 from . import pdfs, people
+from .writes import insert_rows
 
 ESCALATIONS = {
     "streeftermijn_overschreden": "het interventiegesprek is niet binnen de streeftermijn van twee weken gevoerd",
@@ -57,6 +58,9 @@ CARD_LISTS = {
     "vk_na_gesprek_verzonden": "verzendlijst_na_gesprek",
 }
 NOT_BY_MAIL = "niet per mail: via de inbrenger"
+
+
+_OUTBOX = OutboxMessage.__table__
 
 
 def describe_escalation(item: dict) -> str:
@@ -117,16 +121,18 @@ def _recipients_for_message(session: Session, case: Case, name: str, payload: di
 
 
 def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, subject: str, body: str, now,
-               attachments: list[tuple[str, str, bytes | pdfs.PdfLater]] = ()) -> OutboxMessage | None:
-    """One outgoing mail (with its files) in the current transaction; None when nobody to send to.
+               attachments: list[tuple[str, str, bytes | pdfs.PdfLater]] = ()) -> None:
+    """One outgoing mail (with its files) in the current transaction; nothing when nobody to send to.
     A file given as PdfLater gets its bytes right after the commit (pdfs.py)."""
     unique = sorted({r for r in recipients if r})
     if not unique:
-        return None
-    message = OutboxMessage(
-        case_id=case.id, dedup_key=key, reason=reason, recipients=unique, subject=subject[:300], body=body,
-        status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    )
+        return
+    row = dict(case_id=case.id, dedup_key=key, reason=reason, recipients=unique, subject=subject[:300], body=body,
+               status="pending", attempts=0, next_attempt_at=now, created_at=now)
+    if not attachments:  # most mails: a plain INSERT (an act may queue several; a flush each cost more)
+        insert_rows(session, _OUTBOX, [row])
+        return
+    message = OutboxMessage(**row)
     session.add(message)
     session.flush()
     for filename, content_type, data in attachments:
@@ -135,7 +141,6 @@ def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, 
         else:
             session.add(OutboxAttachment(message_id=message.id, filename=filename, content_type=content_type,
                                          data=data))
-    return message
 
 
 
