@@ -55,21 +55,16 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def _templates(service, clock) -> list[int]:
     """Two closed cases through the real service: on time, and late (conversation and card)."""
     from tests.procedures.gesprek_steps import (
-        at, gesprek_voeren, organiseren, reactie_ontvangen, reactie_vragen, start_through_p0, vk_na_gesprek,
-        vk_versturen, voorbespreking, zonder_reactie)
+        at, gesprek_voeren, organiseren, reactie_vragen, start_through_p0, vk_na_gesprek, vk_versturen,
+        voorbespreking, zonder_reactie, gesprek_op_12_maart,
+    )
 
     young = [{"naam": "Lot de Vries", "geboortedatum": "2020-01-01"}]
     late = start_through_p0(service, clock, "interventiegesprek", jeugdigen=young)
     organiseren(late, "2026-04-30T10:00", jeugdige="te_jong")
     reactie_vragen(late)
     on_time = start_through_p0(service, clock, "interventiegesprek", jeugdigen=young)
-    organiseren(on_time, "2026-03-12T10:00", jeugdige="te_jong")
-    reactie_vragen(on_time)
-    reactie_ontvangen(on_time, deadline=at(2026, 3, 9, 23, 59, 59))
-    vk_versturen(on_time)
-    voorbespreking(on_time, at(2026, 3, 12, 10, 0))
-    gesprek_voeren(on_time)
-    vk_na_gesprek(on_time, at(2026, 3, 12, 10, 0))
+    gesprek_op_12_maart(on_time)
     zonder_reactie(late, at(2026, 4, 24))
     late.move_clock(at(2026, 4, 28, 9, 0))
     vk_versturen(late)

@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.session import log_in
 from tests.procedures.gesprek_steps import (
-    at, gesprek_voeren, organiseren, reactie_ontvangen, reactie_vragen, start_through_p0, vk_na_gesprek,
-    vk_versturen, voorbespreking,
+    at, start_through_p0, gesprek_op_12_maart,
 )
 
 pytestmark = pytest.mark.e2e
@@ -22,13 +21,7 @@ def test_overview_and_heatmap(clock_live_server, page):
     # One P3 conversation held on Thursday 12 March, 10 days after the CAB, the card sent at once.
     case = start_through_p0(service, clock, "interventiegesprek",
                             jeugdigen=[{"naam": "Lot de Vries", "geboortedatum": "2020-01-01"}])
-    organiseren(case, "2026-03-12T10:00", jeugdige="te_jong")
-    reactie_vragen(case)
-    reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
-    vk_versturen(case)
-    voorbespreking(case, at(2026, 3, 12, 10, 0))
-    gesprek_voeren(case)
-    vk_na_gesprek(case, at(2026, 3, 12, 10, 0))
+    gesprek_op_12_maart(case)
 
     page.set_viewport_size({"width": 1400, "height": 900})
     log_in(page, base_url, "vera")

@@ -14,8 +14,7 @@ from sqlalchemy import delete, select
 from persistence.models import HumanTask, TaskFeit
 from tests.procedures.driver import CaseDriver, casus
 from tests.procedures.gesprek_steps import (
-    at, cab, gesprek_voeren, organiseren, reactie_ontvangen, reactie_vragen, vk_na_gesprek, vk_versturen,
-    voorbespreking,
+    cab, gesprek_op_12_maart,
 )
 from tests.web.helpers import add_demo_users
 
@@ -45,13 +44,7 @@ def test_facts_of_completions_equal_the_migrations(service, clock):
     clock.advance(timedelta(hours=2))
     service.complete_task(cab_task.id, cab("interventiegesprek"), "vera")
     case.complete("Task_AdviesVerwerken", {"vk_advies_verwerkt": True})
-    organiseren(case, "2026-03-12T10:00", jeugdige="te_jong")
-    reactie_vragen(case)
-    reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
-    vk_versturen(case)
-    voorbespreking(case, at(2026, 3, 12, 10, 0))
-    gesprek_voeren(case)
-    vk_na_gesprek(case, at(2026, 3, 12, 10, 0))
+    gesprek_op_12_maart(case)
 
     written = _facts(service)
     with service.engine.connect() as connection:

@@ -27,8 +27,8 @@ from app.service.insight.periods import parse
 from persistence.models import ToegangLog
 from tests.procedures.driver import CaseDriver, casus
 from tests.procedures.gesprek_steps import (
-    at, cab, gesprek_voeren, organiseren, reactie_ontvangen, reactie_vragen, start_through_p0, vk_na_gesprek,
-    vk_versturen, voorbespreking, zonder_reactie,
+    at, cab, gesprek_voeren, organiseren, reactie_vragen, start_through_p0, vk_na_gesprek, vk_versturen,
+    voorbespreking, zonder_reactie, gesprek_op_12_maart,
 )
 from tests.web.helpers import add_demo_users, html, make_app, password_hash
 from tests.web.helpers import Browser
@@ -69,13 +69,7 @@ def _seed(service, clock) -> dict:
     organiseren(c, "2026-05-13T10:00", jeugdige="te_jong")
     reactie_vragen(b)
     reactie_vragen(c)
-    organiseren(a, "2026-03-12T10:00", jeugdige="te_jong")
-    reactie_vragen(a)
-    reactie_ontvangen(a, deadline=at(2026, 3, 9, 23, 59, 59))
-    vk_versturen(a)
-    voorbespreking(a, at(2026, 3, 12, 10, 0))
-    gesprek_voeren(a)
-    vk_na_gesprek(a, at(2026, 3, 12, 10, 0))
+    gesprek_op_12_maart(a)
     zonder_reactie(b, at(2026, 4, 24))
     p.complete("Task_CasusInbrengenVht", {"vk_samenvatting": "Krachten en afspraken.", "vk_geactualiseerd": True},
                "gina")

@@ -202,6 +202,19 @@ def vk_na_gesprek(case: CaseDriver, gesprek: datetime) -> None:
         overhandigen(case)
 
 
+def gesprek_op_12_maart(case: CaseDriver) -> None:
+    """P3 from planning to the card after it: a young child, the parents' reaction in time, the
+    conversation held on Thursday 12 March 2026 at 10:00 (ten days after a CAB on 2 March) and the
+    card sent the same day (the overview's and the event log's usual case)."""
+    organiseren(case, "2026-03-12T10:00", jeugdige="te_jong")
+    reactie_vragen(case)
+    reactie_ontvangen(case, deadline=at(2026, 3, 9, 23, 59, 59))
+    vk_versturen(case)
+    voorbespreking(case, at(2026, 3, 12, 10, 0))
+    gesprek_voeren(case)
+    vk_na_gesprek(case, at(2026, 3, 12, 10, 0))
+
+
 def assert_p0_done(case: CaseDriver, outcome: str) -> None:
     """P0 ended with every intervention done: nothing open, the case closed."""
     assert case.open_ids() == []
