@@ -90,58 +90,46 @@ _INSTANCE_TABLE = ProcessInstance.__table__
 _UPDATE_INSTANCE = update(_INSTANCE_TABLE).where(
     _INSTANCE_TABLE.c.id == bindparam("b_id"), _INSTANCE_TABLE.c.version == bindparam("b_version")
 ).values(version=bindparam("b_next"))
-
-
-def write_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
-    """Write these columns of the instance as the ORM's flush would, under the same optimistic
-    lock (a stale version is a Conflict), with one plain UPDATE: a flush costs several times the
-    statement, and this runs on every act."""
-    if inspect(instance).modified:  # changed elsewhere in this act (a migration): one flush writes all
-        for name, value in values.items():
-            setattr(instance, name, value)
-        return
-    version = instance.version
-    result = execute_write(session, _UPDATE_INSTANCE, {**values, "b_id": instance.id, "b_version": version,
-                                                        "b_next": version + 1})
-    if result.rowcount != 1:
-        raise StaleDataError(f"process_instance {instance.id}: version {version} is no longer current")
-    for name, value in values.items():
-        set_committed_value(instance, name, value)
-    set_committed_value(instance, "version", version + 1)
-    seals.touch(session, instance.case_id)
-
-
 _CASE_TABLE = Case.__table__
 _UPDATE_CASE = update(_CASE_TABLE).where(_CASE_TABLE.c.id == bindparam("b_id"))
-
-
-def write_case(session: Session, case: Case, values: dict) -> None:
-    """Write these columns of the case with one plain UPDATE (see write_instance)."""
-    if inspect(case).modified:
-        for name, value in values.items():
-            setattr(case, name, value)
-        return
-    execute_write(session, _UPDATE_CASE, {**values, "b_id": case.id})
-    for name, value in values.items():
-        set_committed_value(case, name, value)
-    seals.touch(session, case.id)
-
-
 _UPDATE_OPEN_TASK = update(_TASK_TABLE).where(_TASK_TABLE.c.id == bindparam("b_id"), _TASK_TABLE.c.state == "open")
 
 
-def write_task(session: Session, task: HumanTask, values: dict) -> None:
-    """Write these columns of an open task with one plain UPDATE (see write_instance); a task that
-    is no longer open (completed or cancelled meanwhile) is a Conflict."""
-    if inspect(task).modified:
+def _write(session: Session, row, case_id: int, statement, values: dict, keys: dict, stale: str | None) -> None:
+    """Write these columns of a loaded row as the ORM's flush would, with one plain UPDATE (a flush
+    costs several times the statement, and acts run this every time): the session's object keeps
+    the new values, the case is marked for its seal. `stale`: a miss is a lost race (a Conflict).
+    A row with other pending changes (a migration's) is left to the flush, which writes them all."""
+    if inspect(row).modified:
         for name, value in values.items():
-            setattr(task, name, value)
+            setattr(row, name, value)
         return
-    if execute_write(session, _UPDATE_OPEN_TASK, {**values, "b_id": task.id}).rowcount != 1:
-        raise StaleDataError(f"human_task {task.id} is no longer open")
+    if execute_write(session, statement, {**values, **keys}).rowcount != 1 and stale:
+        raise StaleDataError(stale)
     for name, value in values.items():
-        set_committed_value(task, name, value)
-    seals.touch(session, task.case_id)
+        set_committed_value(row, name, value)
+    seals.touch(session, case_id)
+
+
+def write_instance(session: Session, instance: ProcessInstance, values: dict) -> None:
+    """The instance's columns under its optimistic lock: a stale version is a Conflict."""
+    version = instance.version
+    modified = inspect(instance).modified
+    _write(session, instance, instance.case_id, _UPDATE_INSTANCE, values,
+           {"b_id": instance.id, "b_version": version, "b_next": version + 1},
+           f"process_instance {instance.id}: version {version} is no longer current")
+    if not modified:
+        set_committed_value(instance, "version", version + 1)
+
+
+def write_case(session: Session, case: Case, values: dict) -> None:
+    _write(session, case, case.id, _UPDATE_CASE, values, {"b_id": case.id}, None)
+
+
+def write_task(session: Session, task: HumanTask, values: dict) -> None:
+    """An open task's columns; one no longer open (completed or cancelled meanwhile) is a Conflict."""
+    _write(session, task, task.case_id, _UPDATE_OPEN_TASK, values, {"b_id": task.id},
+           f"human_task {task.id} is no longer open")
 
 
 def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run: Run) -> list[dict]:
