@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +28,8 @@ def load_run(ctx: Context, instance: ProcessInstance) -> Run:
 _OPEN_TASKS = select(HumanTask.id, HumanTask.spiff_task_id).where(
     HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "open")
 _TASK_TABLE = HumanTask.__table__
+_CANCEL_TASKS = update(_TASK_TABLE).where(_TASK_TABLE.c.id.in_(bindparam("ids", expanding=True))).values(
+    state="cancelled", completed_at=bindparam("now"))
 
 # Called after every act with (ctx, session, instance, event, outgoing): modules that keep documents
 # of a case (the Veiligheidskaart, letters) register here instead of every act knowing them.
@@ -147,7 +150,13 @@ def project_tasks(ctx: Context, session: Session, instance: ProcessInstance, run
     gone = [row.id for row in open_rows if row.spiff_task_id not in ready]
     if gone:
         # Gone without being completed by a person: a timer or message overtook it.
-        session.execute(update(HumanTask).where(HumanTask.id.in_(gone)).values(state="cancelled", completed_at=now))
+        execute_write(session, _CANCEL_TASKS, {"ids": gone, "now": now})
+        seals.touch(session, instance.case_id)
+        for task_id in gone:  # a loaded row says what the database now holds
+            task = session.identity_map.get(identity_key(HumanTask, task_id))
+            if task is not None:
+                set_committed_value(task, "state", "cancelled")
+                set_committed_value(task, "completed_at", now)
     known = {row.spiff_task_id for row in open_rows}
     new_rows = [
         dict(case_id=instance.case_id, instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id,

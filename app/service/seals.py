@@ -223,6 +223,7 @@ def seal_mac(key: AuditKey, chain: str, seq: int, at: datetime, parts: dict, pre
 _LAST_SEAL = (select(AuditSeal.seq, AuditSeal.mac, AuditSeal.parts).where(AuditSeal.chain == bindparam("chain"))
               .order_by(AuditSeal.seq.desc()).limit(1))
 _INSERT_SEAL = AuditSeal.__table__.insert()
+_LOCK_CASES = select(Case.id).where(Case.id.in_(bindparam("ids", expanding=True))).order_by(Case.id).with_for_update()
 
 
 def _append(session: Session, key: AuditKey, chain: str, case_id: int | None, parts: dict, last, now: datetime) -> None:
@@ -270,7 +271,7 @@ def seal_pending(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # One sealer per case at a time: the seal must see what the other committed.
         if cases:
-            session.execute(select(Case.id).where(Case.id.in_(cases)).order_by(Case.id).with_for_update())
+            session.connection().execute(_LOCK_CASES, {"ids": cases})
         if versions:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext('vht:procesversies'))"))
     for case_id in cases:

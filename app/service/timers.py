@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, or_, select, text, update
 
 from app.engine import clock as clock_mod
 from app.engine.runtime import EngineError
-from persistence.models import ProcessInstance
+from persistence.models import Case, ProcessInstance
 
 from . import events, incidents
 from .context import Context
@@ -75,9 +75,11 @@ def release(ctx: Context, ids: list[int], holder: int) -> None:
                         .execution_options(synchronize_session=False))
 
 
-# Built once (a worker runs it per due instance). The case's last event comes along, so the act's
-# event needs no query of its own.
-_LOCK_IF_DUE = select(ProcessInstance, *events.head_columns(ProcessInstance.case_id)).where(
+# Built once (a worker runs it per due instance). The case (not locked: its seal locks it at the
+# commit, after the instance, as every act does) and its last event come along, so the act needs no
+# query of its own for either.
+_LOCK_IF_DUE = select(ProcessInstance, Case, *events.head_columns(ProcessInstance.case_id)).join(
+    Case, Case.id == ProcessInstance.case_id).where(
     ProcessInstance.id == bindparam("instance_id"), ProcessInstance.status == "running",
     ProcessInstance.next_timer_at < bindparam("now")).with_for_update(of=ProcessInstance, skip_locked=True)
 
@@ -93,7 +95,8 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime) -> TimerResult 
         row = session.execute(_LOCK_IF_DUE, {"instance_id": instance_id, "now": now}).first()
         if row is None:
             return None
-        instance, head_seq, head_hash = row
+        # `_case` is held (the session keeps objects only while referenced): the act finds it there.
+        instance, _case, head_seq, head_hash = row
         events.remember_head(session, instance.case_id, head_seq, head_hash)
         return fire_in(ctx, session, instance, now)
 

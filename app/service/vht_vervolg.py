@@ -12,7 +12,7 @@ instance still runs, so the case stays open until the VeiligheidsTeam has decide
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from persistence.models import Case, HumanTask, ProcessInstance
@@ -36,11 +36,15 @@ def returned_to_vht(event) -> dict | None:
     return None
 
 
+# Built once: constructing a statement costs more than running it, and every act asks.
+_DECISION_PENDING = select(HumanTask.id).where(
+    HumanTask.case_id == bindparam("case_id"), HumanTask.state == "open", HumanTask.process_id == PROCESS_ID,
+    HumanTask.bpmn_id == DECISION_TASK).limit(1)
+_STATUSES = select(ProcessInstance.status).where(ProcessInstance.case_id == bindparam("case_id"))
+
+
 def decision_pending(session: Session, case_id: int) -> bool:
-    return session.scalar(
-        select(HumanTask.id).where(HumanTask.case_id == case_id, HumanTask.state == "open",
-                                   HumanTask.process_id == PROCESS_ID, HumanTask.bpmn_id == DECISION_TASK).limit(1)
-    ) is not None
+    return session.scalar(_DECISION_PENDING, {"case_id": case_id}) is not None
 
 
 def _start_decision(ctx: Context, session: Session, case: Case, step: dict) -> None:
@@ -58,7 +62,7 @@ def _start_decision(ctx: Context, session: Session, case: Case, step: dict) -> N
 
 
 def _case_status(session: Session, case_id: int) -> str:
-    statuses = session.scalars(select(ProcessInstance.status).where(ProcessInstance.case_id == case_id)).all()
+    statuses = session.scalars(_STATUSES, {"case_id": case_id}).all()
     return CLOSED if statuses and all(s == "completed" for s in statuses) else OPEN
 
 

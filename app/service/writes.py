@@ -9,6 +9,8 @@ persistence/db.py) are kept: no write in a read, and the transaction is marked a
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
@@ -17,8 +19,14 @@ from persistence.db import READ_ONLY, WriteInReadOnlySession
 from .request_unit import READING, WROTE
 
 
+@functools.cache
+def _insert(table: Table):
+    # One statement object per table: a new one each time costs its cache key on every act.
+    return table.insert()
+
+
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
-    execute_write(session, table.insert(), rows)
+    execute_write(session, _insert(table), rows)
 
 
 def execute_write(session: Session, statement, params=None):
