@@ -121,17 +121,22 @@ def _recipients_for_message(session: Session, case: Case, name: str, payload: di
 
 
 def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, subject: str, body: str, now,
-               attachments: list[tuple[str, str, bytes | pdfs.PdfLater]] = ()) -> None:
+               attachments: list[tuple[str, str, bytes | pdfs.PdfLater]] = (), into: list[dict] | None = None) -> None:
     """One outgoing mail (with its files) in the current transaction; nothing when nobody to send to.
-    A file given as PdfLater gets its bytes right after the commit (pdfs.py)."""
+    A file given as PdfLater gets its bytes right after the commit (pdfs.py). `into`: a mail without
+    files is added to this list for the caller to insert with the others (write_mails), in order."""
     unique = sorted({r for r in recipients if r})
     if not unique:
         return
     row = dict(case_id=case.id, dedup_key=key, reason=reason, recipients=unique, subject=subject[:300], body=body,
                status="pending", attempts=0, next_attempt_at=now, created_at=now)
     if not attachments:  # most mails: a plain INSERT (an act may queue several; a flush each cost more)
-        insert_rows(session, _OUTBOX, [row])
+        if into is not None:
+            into.append(row)
+        else:
+            insert_rows(session, _OUTBOX, [row])
         return
+    write_mails(session, into)  # the mails before this one keep their place in the outbox
     message = OutboxMessage(**row)
     session.add(message)
     session.flush()
@@ -143,7 +148,11 @@ def queue_mail(session: Session, case: Case, key: str, reason: str, recipients, 
                                          data=data))
 
 
-
+def write_mails(session: Session, rows: list[dict] | None) -> None:
+    """The mails queue_mail gathered `into` a list: one INSERT for all (an act often mails several)."""
+    if rows:
+        insert_rows(session, _OUTBOX, rows)
+        rows.clear()
 
 
 def _footer(case: Case, base_url: str) -> str:
@@ -155,12 +164,14 @@ def _footer(case: Case, base_url: str) -> str:
 def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict], new_tasks: list[dict],
             now: datetime, base_url: str) -> None:
     case = session.get(Case, case_id)
+    mails: list[dict] = []
     for index, item in enumerate(outgoing):
         key = f"{case_id}:{event_seq}:{index}"
         if item["kind"] == "message" and item["name"] in MESSAGES:
             subject = MESSAGES[item["name"]].format(ref=case.referentie)
             recipients = _recipients_for_message(session, case, item["name"], item.get("payload") or {})
             if item["name"] == "vk_naar_toegang" and not recipients:
+                write_mails(session, mails)
                 people.tell_beheerder_no_toegang(session, case, key, now, _footer(case, base_url))
                 continue
             body = BODIES.get(item["name"]) or (
@@ -174,7 +185,8 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
                 if item["name"] in ATTACHMENTS else []
             if files is None:  # the document may not be shared (e.g. no consent): no mail
                 continue
-            queue_mail(session, case, key, item["name"], recipients, subject, body + _footer(case, base_url), now, files)
+            queue_mail(session, case, key, item["name"], recipients, subject, body + _footer(case, base_url), now, files,
+                       into=mails)
         elif item["kind"] == "escalation":
             code = item.get("code") or item.get("name") or ""
             what = describe_escalation(item)
@@ -186,7 +198,7 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
                 for t in open_tasks)
             body = f"Let op: {what}.\n\nOpen taken in deze casus:\n{lines or '- geen'}"
             queue_mail(session, case, key, f"termijn:{code}", _user_emails(session, owners),
-                 f"Termijn verstreken in casus {case.referentie}", body + _footer(case, base_url), now)
+                 f"Termijn verstreken in casus {case.referentie}", body + _footer(case, base_url), now, into=mails)
     for task in new_tasks:
         if not task.get("assignee"):
             continue
@@ -195,4 +207,5 @@ def enqueue(session: Session, case_id: int, event_seq: int, outgoing: list[dict]
                 + (f"\nDeadline: {due.astimezone(TZ):%d-%m-%Y %H:%M}." if due else ""))
         queue_mail(session, case, f"{case_id}:{event_seq}:taak:{task['spiff_task_id']}", "nieuwe_taak",
              _user_emails(session, [task["assignee"]]), f"Nieuwe taak: {task['name']} (casus {case.referentie})",
-             body + _footer(case, base_url), now)
+             body + _footer(case, base_url), now, into=mails)
+    write_mails(session, mails)
