@@ -26,6 +26,9 @@ from . import access
 from .audit_key import canonical
 from .context import Context
 from .errors import InvalidInput
+from .writes import insert_rows
+
+_TABLE = ToegangLog.__table__
 
 # The reasons of access a person picks from; "anders" needs a toelichting.
 REASONS = {
@@ -140,8 +143,9 @@ def record(ctx: Context, session: Session, user, case_ids, wat: str, client: str
     for row, row_id in zip(rows, _new_ids(session, len(rows))):
         row.id = row_id
         row.mac = row_mac(ctx, row)
-    session.add_all(rows)
-    session.flush()
+    # One plain INSERT for all (a list page logs up to 50 rows: the ORM's flush of them cost more
+    # than the page's own queries). The rows are returned as written, not attached to the session.
+    insert_rows(session, _TABLE, [{c.key: getattr(row, c.key) for c in _TABLE.columns} for row in rows])
     return rows
 
 

@@ -151,16 +151,20 @@ def _decode(order: _Order, cursor: str) -> tuple[str, tuple]:
     return direction, key
 
 
+# The case under another name (the access clauses' own EXISTS on the case stays theirs), and the
+# columns a walk reads: built once, as building them cost more than the query on every page.
+_SHOWN = aliased(Case, name="shown")
+_WALK_COLUMNS = (*_TASK_COLUMNS, *(getattr(_SHOWN, c.key) for c in _CASE_COLUMNS),
+                 exists().where(Incident.case_id == _SHOWN.id, Incident.status == "open").label("probleem"))
+
+
 def _walk(session: Session, where: list, branches: list, order: _Order, *, after: tuple | None, backward: bool,
           limit: int) -> list[tuple]:
     """Up to `limit` rows after (or, backward, before) `after` in the order, nearest first, each
     as (segment, value, id, columns): per segment and per branch (one role each) a query that
     reads its index from the bound on, with the columns the list shows (its case's, and whether
     the case has an open incident) for the rows it returns."""
-    # The case under another name: the access clauses' own EXISTS on the case stays theirs.
-    shown = aliased(Case)
-    problem = exists().where(Incident.case_id == shown.id, Incident.status == "open")
-    columns = (*_TASK_COLUMNS, *(getattr(shown, c.key) for c in _CASE_COLUMNS), problem)
+    shown, columns = _SHOWN, _WALK_COLUMNS
     found: list[tuple] = []
     segments = (1, 0) if backward else (0, 1)
     ascending = order.descending == backward
