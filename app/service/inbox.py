@@ -164,7 +164,6 @@ def _walk(session: Session, where: list, branches: list, order: _Order, *, after
     as (segment, value, id, columns): per segment and per branch (one role each) a query that
     reads its index from the bound on, with the columns the list shows (its case's, and whether
     the case has an open incident) for the rows it returns."""
-    shown, columns = _SHOWN, _WALK_COLUMNS
     found: list[tuple] = []
     segments = (1, 0) if backward else (0, 1)
     ascending = order.descending == backward
@@ -175,7 +174,7 @@ def _walk(session: Session, where: list, branches: list, order: _Order, *, after
         keys = (column, HumanTask.id) if segment == 0 else (HumanTask.id,)
         rows: dict[int, tuple] = {}  # by id: a task found by two walks (search) is one row
         for branch in branches:
-            query = select(*columns).join(shown, shown.id == HumanTask.case_id).where(
+            query = select(*_WALK_COLUMNS).join(_SHOWN, _SHOWN.id == HumanTask.case_id).where(
                 *where, branch, column.is_not(None) if segment == 0 else column.is_(None))
             if after is not None and after[0] == segment:
                 bound = (tuple_(column, HumanTask.id), tuple_(literal(after[1], column.type), literal(after[2]))) \
